@@ -1,0 +1,1 @@
+"""Project configuration: settings, URLs, the one NinjaAPI, the Huey instance and schedules."""

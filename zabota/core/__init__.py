@@ -1,0 +1,1 @@
+"""Shared kernel: base models, the domain-event registry, errors, clock and search backends."""

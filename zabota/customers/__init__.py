@@ -1,0 +1,1 @@
+"""Customers: contacts, organizations with tiers and typed attributes, and their projects."""

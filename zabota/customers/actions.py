@@ -1,0 +1,363 @@
+"""The only writers of contacts, organizations, tiers, projects and attribute definitions."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from zabota.accounts.models import Agent
+from zabota.core import clock
+from zabota.core.errors import Conflict, PermissionDenied, ValidationFailed
+from zabota.customers.models import (
+    AttributeDefinition,
+    AttributeTarget,
+    AttributeType,
+    Contact,
+    ContactEmail,
+    ContactExternalId,
+    ContactPhone,
+    Organization,
+    OrganizationDomain,
+    OrganizationExternalId,
+    Project,
+    Tier,
+)
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _require_writer(actor: Agent) -> None:
+    if actor.is_collaborator:
+        raise PermissionDenied("collaborators cannot change customer records")
+
+
+def _require_admin(actor: Agent) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only admins can change this")
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationFailed(f"{email!r} is not a valid email address", fields={"email": "invalid"}) from exc
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def clean_attributes(target: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate values against the admin's attribute definitions; returns JSON-safe values."""
+    defs = {d.key: d for d in AttributeDefinition.objects.filter(target=target)}
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        d = defs.get(key)
+        if d is None:
+            raise ValidationFailed(f"unknown attribute {key!r}", fields={f"attributes.{key}": "unknown"})
+        if value is None:
+            clean[key] = None
+            continue
+        clean[key] = coerce_typed(d.type, value, d.choices, f"attributes.{key}")
+    return clean
+
+
+def coerce_typed(type_: str, value: Any, choices: list[Any], path: str) -> Any:
+    """Check one typed value (attributes and custom fields share the same types)."""
+    def bad(why: str) -> ValidationFailed:
+        return ValidationFailed(f"{path}: {why}", fields={path: why})
+
+    if type_ == AttributeType.TEXT:
+        if not isinstance(value, str):
+            raise bad("must be text")
+        if len(value) > 2000:
+            raise bad("is longer than 2000 characters")
+        return value
+    if type_ == AttributeType.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("must be a whole number")
+        return value
+    if type_ == AttributeType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad("must be a number")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise bad("must be a finite number")
+        return value
+    if type_ == AttributeType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise bad("must be true or false")
+        return value
+    if type_ == AttributeType.DATE:
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError as exc:
+            raise bad("must be a date YYYY-MM-DD") from exc
+    if type_ == AttributeType.CHOICE:
+        if value not in choices:
+            raise bad(f"must be one of {choices}")
+        return value
+    raise bad("has an unknown type")
+
+
+# --- Tiers, definitions ------------------------------------------------------------------------
+
+
+def create_tier(*, actor: Agent | None, name: str, rank: int, color: str = "#6b7280") -> Tier:
+    if actor is not None:
+        _require_admin(actor)
+    tier, _ = Tier.objects.update_or_create(name=name, defaults={"rank": rank, "color": color})
+    return tier
+
+
+def define_attribute(
+    *, actor: Agent | None, target: str, key: str, label: str, type: str, choices: list[Any] | None = None
+) -> AttributeDefinition:
+    if actor is not None:
+        _require_admin(actor)
+    if target not in AttributeTarget.values or type not in AttributeType.values:
+        raise ValidationFailed("unknown attribute target or type")
+    definition, _ = AttributeDefinition.objects.update_or_create(
+        target=target, key=key, defaults={"label": label, "type": type, "choices": choices or []}
+    )
+    return definition
+
+
+# --- Organizations -----------------------------------------------------------------------------
+
+
+def _resolve_tier(tier: str | None) -> Tier | None:
+    if tier is None or tier == "":
+        return None
+    found = Tier.objects.filter(name__iexact=tier).first()
+    if found is None:
+        raise ValidationFailed(f"unknown tier {tier!r}", fields={"tier": "unknown"})
+    return found
+
+
+def _resolve_agent(agent_id: int | None) -> Agent | None:
+    if agent_id is None:
+        return None
+    found = Agent.objects.filter(pk=agent_id, is_active=True).first()
+    if found is None:
+        raise ValidationFailed(f"unknown agent {agent_id}", fields={"account_manager_id": "unknown"})
+    return found
+
+
+_UNSET: Any = object()
+
+
+def save_organization(
+    *,
+    actor: Agent,
+    organization: Organization | None = None,
+    name: str | None = None,
+    tier: str | None = _UNSET,
+    account_manager_id: int | None = _UNSET,
+    domains: list[str] | None = None,
+    attributes: dict[str, Any] | None = None,
+    notes: str | None = None,
+    external_ids: dict[str, str] | None = None,
+) -> Organization:
+    """Create (``organization`` None) or update an organization; only given fields change.
+
+    ``attributes`` are merged into the existing ones (a key set to null is removed).
+    """
+    _require_writer(actor)
+    with transaction.atomic():
+        org = organization or Organization()
+        if organization is None and not name:
+            raise ValidationFailed("name is required", fields={"name": "required"})
+        if name is not None:
+            if not name.strip():
+                raise ValidationFailed("name cannot be empty", fields={"name": "required"})
+            org.name = name.strip()[:200]
+        if tier is not _UNSET:
+            org.tier = _resolve_tier(tier)
+        if account_manager_id is not _UNSET:
+            org.account_manager = _resolve_agent(account_manager_id)
+        if notes is not None:
+            org.notes = notes
+        if attributes:
+            merged = {**org.attributes, **clean_attributes(AttributeTarget.ORGANIZATION, attributes)}
+            org.attributes = {k: v for k, v in merged.items() if v is not None}
+        org.updated_at = clock.now()
+        org.save()
+        if domains is not None:
+            cleaned = sorted({d.strip().lower() for d in domains if d.strip()})
+            for d in cleaned:
+                if not _DOMAIN.match(d):
+                    raise ValidationFailed(f"{d!r} is not a domain name", fields={"domains": "invalid"})
+            taken = OrganizationDomain.objects.filter(domain__in=cleaned).exclude(organization=org)
+            if taken.exists():
+                raise Conflict(f"domain {taken.first().domain} belongs to another organization")  # type: ignore[union-attr]
+            org.domains.exclude(domain__in=cleaned).delete()
+            for d in cleaned:
+                OrganizationDomain.objects.get_or_create(organization=org, domain=d)
+        if external_ids:
+            for system, value in external_ids.items():
+                _claim_external_id(OrganizationExternalId, "organization", org, system, value)
+    return org
+
+
+def _claim_external_id(model: Any, owner_field: str, owner: Any, system: str, value: str) -> None:
+    system = system.strip().lower()
+    if not re.fullmatch(r"[a-z0-9_-]{1,32}", system) or not value or len(value) > 200:
+        raise ValidationFailed("external ids need a system (a-z, 0-9, _ -) and a value", fields={"external_ids": "invalid"})
+    existing = model.objects.filter(system=system, value=value).first()
+    if existing is not None and getattr(existing, f"{owner_field}_id") != owner.pk:
+        raise Conflict(f"external id {system}:{value} belongs to another {owner_field}")
+    model.objects.filter(**{owner_field: owner, "system": system}).exclude(value=value).delete()
+    if existing is None:
+        model.objects.create(**{owner_field: owner, "system": system, "value": value})
+
+
+def upsert_organization_by_external_id(*, actor: Agent, system: str, value: str, **fields: Any) -> tuple[Organization, bool]:
+    """For CRM and billing systems: find the organization by its id in ``system`` and update it,
+    or create it. Returns (organization, created)."""
+    _require_writer(actor)
+    with transaction.atomic():
+        link = OrganizationExternalId.objects.select_related("organization").filter(
+            system=system.strip().lower(), value=value
+        ).first()
+        org = link.organization if link else None
+        saved = save_organization(actor=actor, organization=org, external_ids={system: value}, **fields)
+    return saved, org is None
+
+
+def delete_organization(*, actor: Agent, organization: Organization) -> None:
+    _require_admin(actor)
+    organization.delete()
+
+
+def create_project(*, actor: Agent, organization: Organization, name: str) -> Project:
+    _require_writer(actor)
+    try:
+        with transaction.atomic():
+            return Project.objects.create(organization=organization, name=name.strip()[:200])
+    except IntegrityError as exc:
+        raise Conflict(f"project {name!r} already exists in this organization") from exc
+
+
+# --- Contacts ----------------------------------------------------------------------------------
+
+
+def organization_for_email(email: str) -> Organization | None:
+    domain = email.rpartition("@")[2].lower()
+    link = OrganizationDomain.objects.select_related("organization").filter(domain=domain).first()
+    return link.organization if link else None
+
+
+def save_contact(
+    *,
+    actor: Agent | None,
+    contact: Contact | None = None,
+    name: str | None = None,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    organization_id: int | None = _UNSET,
+    is_organization_admin: bool | None = None,
+    locale: str | None = None,
+    timezone: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    external_ids: dict[str, str] | None = None,
+) -> Contact:
+    """Create or update a contact; only given fields change. ``actor`` None means the system
+    (a channel creating the sender of an inbound message)."""
+    if actor is not None:
+        _require_writer(actor)
+    with transaction.atomic():
+        c = contact or Contact()
+        if name is not None:
+            c.name = name.strip()[:200]
+        if organization_id is not _UNSET:
+            if organization_id is None:
+                c.organization = None
+            else:
+                org = Organization.objects.filter(pk=organization_id).first()
+                if org is None:
+                    raise ValidationFailed(f"unknown organization {organization_id}", fields={"organization_id": "unknown"})
+                c.organization = org
+        if is_organization_admin is not None:
+            c.is_organization_admin = is_organization_admin
+        if locale is not None:
+            if locale not in ("en", "ru"):
+                raise ValidationFailed("locale must be en or ru", fields={"locale": "invalid"})
+            c.locale = locale
+        if timezone is not None:
+            _check_timezone(timezone)
+            c.timezone = timezone
+        if attributes:
+            merged = {**c.attributes, **clean_attributes(AttributeTarget.CONTACT, attributes)}
+            c.attributes = {k: v for k, v in merged.items() if v is not None}
+        cleaned_emails = [normalise_email(e) for e in emails] if emails is not None else None
+        if c.pk is None and c.organization_id is None and cleaned_emails:
+            c.organization = organization_for_email(cleaned_emails[0])
+        c.updated_at = clock.now()
+        c.save()
+        if cleaned_emails is not None:
+            lowered = [e.lower() for e in cleaned_emails]
+            for e in cleaned_emails:
+                if ContactEmail.objects.filter(email__iexact=e).exclude(contact=c).exists():
+                    raise Conflict(f"{e} belongs to another contact")
+            for existing in c.emails.all():
+                if existing.email.lower() not in lowered:
+                    existing.delete()
+            have = {e.email.lower() for e in c.emails.all()}
+            for i, e in enumerate(cleaned_emails):
+                if e.lower() not in have:
+                    ContactEmail.objects.create(contact=c, email=e, is_primary=(i == 0))
+                    have.add(e.lower())
+            c.emails.exclude(email__iexact=cleaned_emails[0] if cleaned_emails else "").update(is_primary=False)
+            if cleaned_emails:
+                c.emails.filter(email__iexact=cleaned_emails[0]).update(is_primary=True)
+        if phones is not None:
+            c.phones.all().delete()
+            for p in phones:
+                p = p.strip()
+                if not re.fullmatch(r"\+?[0-9 ()-]{3,32}", p):
+                    raise ValidationFailed(f"{p!r} is not a phone number", fields={"phones": "invalid"})
+                ContactPhone.objects.create(contact=c, phone=p)
+        if external_ids:
+            for system, value in external_ids.items():
+                _claim_external_id(ContactExternalId, "contact", c, system, value)
+    return c
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(f"unknown timezone {name!r}", fields={"timezone": "invalid"}) from exc
+
+
+def upsert_contact_by_external_id(*, actor: Agent, system: str, value: str, **fields: Any) -> tuple[Contact, bool]:
+    _require_writer(actor)
+    with transaction.atomic():
+        link = ContactExternalId.objects.select_related("contact").filter(
+            system=system.strip().lower(), value=value
+        ).first()
+        contact = link.contact if link else None
+        saved = save_contact(actor=actor, contact=contact, external_ids={system: value}, **fields)
+    return saved, contact is None
+
+
+def find_or_create_contact(*, email: str, name: str = "") -> Contact:
+    """The contact who owns ``email``, created (with its organization by domain) if new."""
+    email = normalise_email(email)
+    existing = ContactEmail.objects.select_related("contact").filter(email__iexact=email).first()
+    if existing:
+        return existing.contact
+    return save_contact(actor=None, name=name or email.partition("@")[0], emails=[email])
+
+
+def delete_contact(*, actor: Agent, contact: Contact) -> None:
+    _require_admin(actor)
+    if contact.tickets.exists():
+        raise Conflict("this contact has tickets; merge or keep them")
+    contact.delete()

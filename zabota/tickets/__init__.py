@@ -1,0 +1,1 @@
+"""Tickets: the conversation with a customer, its messages, attachments and activity."""

@@ -1,0 +1,19 @@
+"""The only writers of tickets and messages. Each action is one transaction that checks
+permission, changes rows, records activity, keeps the search document in step and publishes
+its event (delivered after commit)."""
+
+from zabota.tickets.actions.create import create_ticket
+from zabota.tickets.actions.followers import add_follower, remove_follower
+from zabota.tickets.actions.merge import merge_tickets
+from zabota.tickets.actions.replies import add_note, reply
+from zabota.tickets.actions.update import update_ticket
+
+__all__ = [
+    "add_follower",
+    "add_note",
+    "create_ticket",
+    "merge_tickets",
+    "remove_follower",
+    "reply",
+    "update_ticket",
+]

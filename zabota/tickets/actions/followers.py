@@ -1,0 +1,34 @@
+"""Following a ticket. An agent follower (a developer brought in as collaborator) can then see it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from zabota.accounts.models import Agent
+from zabota.core.errors import PermissionDenied
+from zabota.tickets.actions.common import Actor, record
+from zabota.tickets.models import Follower, Ticket
+from zabota.tickets.queries import access_ticket
+
+
+def add_follower(*, actor: Actor, ticket_id: int, agent: Agent) -> Ticket:
+    """Add ``agent`` as a follower. Agents may add anyone; collaborators only themselves."""
+    if not isinstance(actor, Agent) or (actor.is_collaborator and actor.pk != agent.pk):
+        raise PermissionDenied("you may not add followers to this ticket")
+    with transaction.atomic():
+        ticket = access_ticket(actor, ticket_id, for_update=True)
+        _, created = Follower.objects.get_or_create(ticket=ticket, agent=agent)
+        if created:
+            record(ticket, actor, "follower_added", "followers", None, {"id": agent.pk, "name": str(agent)})
+    return ticket
+
+
+def remove_follower(*, actor: Actor, ticket_id: int, agent: Agent) -> Ticket:
+    if not isinstance(actor, Agent) or (actor.is_collaborator and actor.pk != agent.pk):
+        raise PermissionDenied("you may not remove followers from this ticket")
+    with transaction.atomic():
+        ticket = access_ticket(actor, ticket_id, for_update=True)
+        deleted, _ = Follower.objects.filter(ticket=ticket, agent=agent).delete()
+        if deleted:
+            record(ticket, actor, "follower_removed", "followers", {"id": agent.pk, "name": str(agent)}, None)
+    return ticket

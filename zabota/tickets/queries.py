@@ -1,0 +1,374 @@
+"""Permission-scoped reads of tickets. Every read of a ticket by a person goes through here.
+
+``access_ticket(actor, id)`` raises NotFound for a ticket the actor may not see: the same answer
+as for a ticket that does not exist, so ids can't be probed.
+
+Visibility:
+- admin: every ticket;
+- agent: tickets with no team or an unrestricted team, tickets of their own teams, tickets
+  assigned to them or that they follow;
+- collaborator: tickets of their own teams, assigned to them, or that they follow;
+- contact (customer): their own tickets, and their organization's if they are its admin.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from zabota.accounts.models import Agent, Role, Team
+from zabota.accounts.queries import team_ids_of
+from zabota.core.errors import NotFound, ValidationFailed
+from zabota.core.search import backend, query_terms
+from zabota.customers.models import Contact
+from zabota.tickets.choices import MessageKind, Priority, Status
+from zabota.tickets.models import Activity, Follower, Message, Tag, Ticket, TicketTag
+
+Actor = Agent | Contact
+
+
+def open_team_ids(agent: Agent) -> set[int]:
+    """Teams all of whose tickets ``agent`` may see."""
+    if agent.role == Role.COLLABORATOR:
+        return set(team_ids_of(agent))
+    cached = getattr(agent, "_open_team_ids", None)
+    if cached is None:
+        cached = set(Team.objects.filter(restricted=False).values_list("id", flat=True)) | set(team_ids_of(agent))
+        agent._open_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def visibility_q(actor: Actor) -> Q | None:
+    """The condition a ticket must meet to be visible; None means every ticket."""
+    if isinstance(actor, Contact):
+        q = Q(requester_id=actor.pk)
+        if actor.is_organization_admin and actor.organization_id:
+            q |= Q(organization_id=actor.organization_id)
+        return q
+    if not actor.is_active:
+        return Q(pk__in=[])
+    if actor.role == Role.ADMIN:
+        return None
+    followed = Follower.objects.filter(agent_id=actor.pk, ticket_id=OuterRef("pk"))
+    q = Q(team_id__in=open_team_ids(actor)) | Q(assignee_id=actor.pk) | Exists(followed)
+    if actor.role == Role.AGENT:
+        q |= Q(team__isnull=True)
+    return q
+
+
+def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
+    q = visibility_q(actor)
+    qs = Ticket.objects.all()
+    return qs if q is None else qs.filter(q)
+
+
+def can_see(actor: Actor, ticket: Ticket) -> bool:
+    return visible_tickets(actor).filter(pk=ticket.pk).exists()
+
+
+def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    qs = visible_tickets(actor)
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    ticket = qs.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def access_ticket_by_number(actor: Actor, number: int) -> Ticket:
+    ticket = visible_tickets(actor).filter(number=number).first()
+    if ticket is None:
+        raise NotFound(f"ticket #{number} not found")
+    return ticket
+
+
+# --- Listing ---------------------------------------------------------------------------------
+
+SORTS = ("queue", "newest", "oldest", "updated")
+
+
+@dataclass
+class TicketFilter:
+    """One filter definition for every ticket list (API now, inbox views later)."""
+
+    status: list[str] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    assignee_id: int | None = None
+    unassigned: bool = False
+    team_id: int | None = None
+    tag: str | None = None
+    organization_id: int | None = None
+    requester_id: int | None = None
+    updated_since: datetime | None = None
+    sort: str = "newest"
+
+    def validate(self) -> None:
+        bad = [s for s in self.status if s not in Status.values]
+        if bad:
+            raise ValidationFailed(f"unknown status {bad[0]!r}", fields={"status": "invalid"})
+        if self.sort not in SORTS:
+            raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", fields={"sort": "invalid"})
+
+
+def _cursor_encode(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values), default=str).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, n: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != n:
+            raise ValueError
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("cursor is not valid", fields={"cursor": "invalid"}) from exc
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def _base_queryset(actor: Agent, flt: TicketFilter) -> QuerySet[Ticket]:
+    # A team filter on a team the actor sees entirely needs no visibility clause: keeping the
+    # query to one index range is what makes a team queue fast.
+    if flt.team_id is not None and flt.team_id in (
+        open_team_ids(actor) if actor.role != Role.ADMIN else {flt.team_id}
+    ):
+        qs = Ticket.objects.all()
+    else:
+        qs = visible_tickets(actor)
+    if flt.priority:
+        qs = qs.filter(priority__in=flt.priority)
+    if flt.kind:
+        qs = qs.filter(kind__in=flt.kind)
+    if flt.unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    elif flt.assignee_id is not None:
+        qs = qs.filter(assignee_id=flt.assignee_id)
+    if flt.team_id is not None:
+        qs = qs.filter(team_id=flt.team_id)
+    if flt.organization_id is not None:
+        qs = qs.filter(organization_id=flt.organization_id)
+    if flt.requester_id is not None:
+        qs = qs.filter(requester_id=flt.requester_id)
+    if flt.updated_since is not None:
+        qs = qs.filter(updated_at__gte=flt.updated_since)
+    if flt.tag:
+        qs = qs.filter(
+            Exists(TicketTag.objects.filter(ticket_id=OuterRef("pk"), tag__name=flt.tag.strip().lower()))
+        )
+    return qs
+
+
+def _keyset(sort: str, cursor: str | None) -> tuple[list[str], Q | None]:
+    if sort == "queue":
+        order = ["-priority", "id"]
+        if cursor:
+            p, i = _cursor_decode(cursor, 2)
+            return order, Q(priority__lt=p) | Q(priority=p, id__gt=i)
+        return order, None
+    if sort == "oldest":
+        order = ["id"]
+        return order, (Q(id__gt=_cursor_decode(cursor, 1)[0]) if cursor else None)
+    if sort == "updated":
+        order = ["-updated_at", "-id"]
+        if cursor:
+            u, i = _cursor_decode(cursor, 2)
+            return order, Q(updated_at__lt=u) | Q(updated_at=u, id__lt=i)
+        return order, None
+    order = ["-id"]
+    return order, (Q(id__lt=_cursor_decode(cursor, 1)[0]) if cursor else None)
+
+
+def _cursor_for(sort: str, t: Ticket) -> str:
+    if sort == "queue":
+        return _cursor_encode([t.priority, t.id])
+    if sort == "updated":
+        return _cursor_encode([t.updated_at.isoformat(), t.id])
+    return _cursor_encode([t.id])
+
+
+def _sort_key(sort: str, t: Ticket) -> tuple[Any, ...]:
+    if sort == "queue":
+        return (-t.priority, t.id)
+    if sort == "oldest":
+        return (t.id,)
+    if sort == "updated":
+        return (-t.updated_at.timestamp(), -t.id)
+    return (-t.id,)
+
+
+def list_tickets(actor: Agent, flt: TicketFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
+    """A page of tickets with everything a list row shows, in a constant number of queries.
+
+    With several statuses, each status is read as its own index range in sort order and the
+    ranges are merged here: one short range scan per status instead of sorting every match.
+    """
+    flt.validate()
+    limit = max(1, min(limit, settings.API_PAGE_SIZE_MAX))
+    order, after = _keyset(flt.sort, cursor)
+    base = _base_queryset(actor, flt)
+    if after is not None:
+        base = base.filter(after)
+    rows = _fetch(base, list(dict.fromkeys(flt.status)), order, flt.sort, limit + 1)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=_cursor_for(flt.sort, rows[-1]) if has_more and rows else None)
+
+
+def _row_queryset(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return qs.select_related("requester", "organization__tier", "assignee", "team", "inbox").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+    )
+
+
+def _fetch(base: QuerySet[Ticket], statuses: list[str], order: list[str], sort: str, n: int) -> list[Ticket]:
+    if len(statuses) <= 1:
+        qs = base.filter(status=statuses[0]) if statuses else base
+        return list(_row_queryset(qs.order_by(*order))[:n])
+    # Merge one ordered range per status; then load the winners with their related rows.
+    fields = ["id", "priority", "updated_at"]
+    runs = [
+        [Ticket(id=r[0], priority=r[1], updated_at=r[2]) for r in base.filter(status=s).order_by(*order).values_list(*fields)[:n]]
+        for s in statuses
+    ]
+    winners = [t.id for t in heapq.merge(*runs, key=lambda t: _sort_key(sort, t))][:n]
+    loaded = {t.id: t for t in _row_queryset(Ticket.objects.filter(id__in=winners))}
+    return [loaded[i] for i in winners if i in loaded]
+
+
+# --- One ticket ------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    message: Message | None = None
+    activity: Activity | None = None
+
+
+def timeline(actor: Actor, ticket: Ticket) -> list[TimelineEntry]:
+    """Messages and activity in order. Contacts get public replies only (see customer_timeline)."""
+    if isinstance(actor, Contact):
+        return [TimelineEntry(at=m.created_at, message=m) for m in customer_messages(ticket)]
+    messages = list(
+        ticket.messages.select_related("author_agent", "author_contact").prefetch_related("attachments")
+    )
+    activity = list(ticket.activity.select_related("actor_agent", "actor_contact"))
+    entries = [TimelineEntry(at=m.created_at, message=m) for m in messages]
+    entries += [TimelineEntry(at=a.created_at, activity=a) for a in activity]
+    entries.sort(key=lambda e: (e.at, 0 if e.message else 1, (e.message or e.activity).pk))  # type: ignore[union-attr]
+    return entries
+
+
+def customer_messages(ticket: Ticket) -> list[Message]:
+    """What a customer may read on their ticket: public replies only, never notes or events."""
+    return list(
+        ticket.messages.filter(kind=MessageKind.REPLY)
+        .select_related("author_agent", "author_contact")
+        .prefetch_related("attachments")
+    )
+
+
+# --- Search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    items: list[Ticket]
+    total: int
+    total_is_capped: bool
+    next_cursor: str | None
+
+
+COUNT_CAP = 1000
+
+
+def search_tickets(
+    actor: Agent, query: str, *, cursor: str | None = None, limit: int = 25, sort: str = "newest"
+) -> SearchResult:
+    """Tickets matching every word of ``query`` that ``actor`` may see.
+
+    Newest first by default: the engine walks its index backwards and stops after a page, so a
+    word in a third of all tickets costs no more than a rare one. ``sort="relevance"`` ranks
+    within the newest ``SEARCH_CANDIDATES`` matches (a bounded candidate set).
+    """
+    terms = query_terms(query)
+    if not terms:
+        raise ValidationFailed("the search query has no words", fields={"q": "empty"})
+    if sort not in ("newest", "relevance"):
+        raise ValidationFailed("sort must be newest or relevance", fields={"sort": "invalid"})
+    limit = max(1, min(limit, settings.API_PAGE_SIZE_MAX))
+    engine = backend()
+    q = visibility_q(actor)
+    before = int(_cursor_decode(cursor, 1)[0]) if cursor else None
+
+    def visible(ids: list[int]) -> list[int]:
+        if q is None or not ids:
+            return ids
+        ok = set(Ticket.objects.filter(q, id__in=ids).values_list("id", flat=True))
+        return [i for i in ids if i in ok]
+
+    found: list[int] = []
+    exhausted = False
+    if sort == "relevance":
+        candidates = visible(engine.match_ids(terms, before_id=None, limit=settings.SEARCH_CANDIDATES))
+        ranked = engine.rank(terms, candidates)
+        offset = int(before or 0)
+        found = ranked[offset : offset + limit + 1]
+        has_more = len(found) > limit
+        found = found[:limit]
+        next_cursor = _cursor_encode([offset + limit]) if has_more else None
+    else:
+        batch = limit + 1
+        scanned = 0
+        while len(found) <= limit and scanned < 20_000:
+            ids = engine.match_ids(terms, before_id=before, limit=batch)
+            if not ids:
+                exhausted = True
+                break
+            scanned += len(ids)
+            found += visible(ids)
+            before = ids[-1]
+            if len(ids) < batch:
+                exhausted = True
+                break
+            batch = min(batch * 4, 5000)
+        has_more = len(found) > limit or not exhausted
+        found = found[:limit]
+        next_cursor = _cursor_encode([found[-1]]) if has_more and found else None
+    if q is None:
+        total = engine.count(terms, cap=COUNT_CAP + 1)
+        capped = total > COUNT_CAP
+    else:
+        # Count what the actor may see among the first matches; beyond the cap say "1,000+".
+        first = engine.match_ids(terms, before_id=None, limit=COUNT_CAP + 1)
+        capped = len(first) > COUNT_CAP
+        total = len(visible(first[:COUNT_CAP]))
+    loaded = {t.id: t for t in _row_queryset(Ticket.objects.filter(id__in=found))}
+    return SearchResult(
+        items=[loaded[i] for i in found if i in loaded],
+        total=min(total, COUNT_CAP),
+        total_is_capped=capped,
+        next_cursor=next_cursor,
+    )
+
+
+def priority_value(name: str) -> int:
+    try:
+        return int(Priority.from_name(name))
+    except KeyError as exc:
+        raise ValidationFailed(f"unknown priority {name!r}", fields={"priority": "invalid"}) from exc

@@ -1,0 +1,46 @@
+"""What of a ticket is searchable, and keeping its search document in step.
+
+Called by ticket actions inside their transaction, so the index never lags the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from zabota.core.models import SearchDocument
+from zabota.core.search import normalise
+from zabota.customers.models import ContactEmail
+from zabota.tickets.choices import MessageKind
+from zabota.tickets.models import Message, Ticket
+
+
+def document_text(subject: str, bodies: Iterable[str], contact_name: str, emails: Iterable[str]) -> str:
+    parts = [subject, contact_name, *emails, *bodies]
+    return normalise("\n".join(p for p in parts if p))
+
+
+def reindex(ticket_ids: Iterable[int]) -> None:
+    ids = list(ticket_ids)
+    if not ids:
+        return
+    tickets = Ticket.objects.filter(id__in=ids).select_related("requester").only(
+        "id", "subject", "requester__name"
+    )
+    bodies: dict[int, list[str]] = {i: [] for i in ids}
+    for ticket_id, text in (
+        Message.objects.filter(ticket_id__in=ids)
+        .exclude(kind=MessageKind.EVENT)
+        .order_by("id")
+        .values_list("ticket_id", "body_text")
+    ):
+        bodies[ticket_id].append(text)
+    emails: dict[int, list[str]] = {}
+    for contact_id, email in ContactEmail.objects.filter(
+        contact_id__in={t.requester_id for t in tickets}
+    ).values_list("contact_id", "email"):
+        emails.setdefault(contact_id, []).append(email)
+    for t in tickets:
+        doc = document_text(t.subject, bodies[t.id], t.requester.name, emails.get(t.requester_id, []))
+        updated = SearchDocument.objects.filter(ticket_id=t.id).update(document=doc)
+        if not updated:
+            SearchDocument.objects.create(ticket_id=t.id, document=doc)
