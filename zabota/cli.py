@@ -1,6 +1,6 @@
 """The `zabota` console entry point: Django's management commands under one name.
 
-    zabota run | seed | demo | bench | ingest | createagent | token | migrate | ...
+zabota run | seed | demo | bench | ingest | createagent | token | migrate | ...
 """
 
 from __future__ import annotations

@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
 from zabota.accounts.auth import actor
 from zabota.accounts.models import Agent
 from zabota.accounts.queries import list_agents, list_teams
+from zabota.core.schemas import Out
 
 router = Router(tags=["agents and teams"])
 
 
-class TeamRef(Schema):
+class TeamRef(Out):
     id: int
     name: str
 
 
-class AgentOut(Schema):
+class AgentOut(Out):
     id: int
     email: str
     name: str
@@ -29,7 +30,7 @@ class AgentOut(Schema):
     teams: list[TeamRef]
 
 
-class TeamOut(Schema):
+class TeamOut(Out):
     id: int
     name: str
     restricted: bool
@@ -38,8 +39,13 @@ class TeamOut(Schema):
 
 def present_agent(a: Agent) -> dict[str, Any]:
     return {
-        "id": a.pk, "email": a.email, "name": a.name, "role": a.role, "locale": a.locale,
-        "timezone": a.timezone, "teams": [{"id": t.pk, "name": t.name} for t in a.teams.all()],
+        "id": a.pk,
+        "email": a.email,
+        "name": a.name,
+        "role": a.role,
+        "locale": a.locale,
+        "timezone": a.timezone,
+        "teams": [{"id": t.pk, "name": t.name} for t in a.teams.all()],
     }
 
 
@@ -56,6 +62,11 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @router.get("/teams", response=list[TeamOut], summary="Teams")
 def teams(request: HttpRequest) -> list[dict[str, Any]]:
     return [
-        {"id": t.pk, "name": t.name, "restricted": t.restricted, "member_ids": [m.pk for m in t.members.all()]}
+        {
+            "id": t.pk,
+            "name": t.name,
+            "restricted": t.restricted,
+            "member_ids": [m.pk for m in t.members.all()],
+        }
         for t in list_teams()
     ]

@@ -21,7 +21,9 @@ class TokenAuth(HttpBearer):
         if found is None:
             return None
         if found.scope == TokenScope.READ and request.method not in SAFE_METHODS:
-            raise PermissionDenied("this token has read scope; a write token is needed", code="token_read_only")
+            raise PermissionDenied(
+                "this token has read scope; a write token is needed", code="token_read_only"
+            )
         record_token_use(found)
         request.api_token = found  # type: ignore[attr-defined]
         return found.agent

@@ -50,15 +50,15 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
         fields[".".join(loc) or "request"] = str(err.get("msg", "invalid"))
     first = next(iter(fields.items()), ("request", "invalid"))
-    return api.create_response(
-        request, error_body("invalid", f"{first[0]}: {first[1]}", fields), status=422
-    )
+    return api.create_response(request, error_body("invalid", f"{first[0]}: {first[1]}", fields), status=422)
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
-        request, error_body("unauthorized", "a valid API token is required (Authorization: Bearer ...)"), status=401
+        request,
+        error_body("unauthorized", "a valid API token is required (Authorization: Bearer ...)"),
+        status=401,
     )
     response["WWW-Authenticate"] = "Bearer"
     return response

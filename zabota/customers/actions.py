@@ -46,7 +46,9 @@ def normalise_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise ValidationFailed(f"{email!r} is not a valid email address", fields={"email": "invalid"}) from exc
+        raise ValidationFailed(
+            f"{email!r} is not a valid email address", fields={"email": "invalid"}
+        ) from exc
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -68,6 +70,7 @@ def clean_attributes(target: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def coerce_typed(type_: str, value: Any, choices: list[Any], path: str) -> Any:
     """Check one typed value (attributes and custom fields share the same types)."""
+
     def bad(why: str) -> ValidationFailed:
         return ValidationFailed(f"{path}: {why}", fields={path: why})
 
@@ -206,7 +209,9 @@ def save_organization(
 def _claim_external_id(model: Any, owner_field: str, owner: Any, system: str, value: str) -> None:
     system = system.strip().lower()
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", system) or not value or len(value) > 200:
-        raise ValidationFailed("external ids need a system (a-z, 0-9, _ -) and a value", fields={"external_ids": "invalid"})
+        raise ValidationFailed(
+            "external ids need a system (a-z, 0-9, _ -) and a value", fields={"external_ids": "invalid"}
+        )
     existing = model.objects.filter(system=system, value=value).first()
     if existing is not None and getattr(existing, f"{owner_field}_id") != owner.pk:
         raise Conflict(f"external id {system}:{value} belongs to another {owner_field}")
@@ -215,14 +220,18 @@ def _claim_external_id(model: Any, owner_field: str, owner: Any, system: str, va
         model.objects.create(**{owner_field: owner, "system": system, "value": value})
 
 
-def upsert_organization_by_external_id(*, actor: Agent, system: str, value: str, **fields: Any) -> tuple[Organization, bool]:
+def upsert_organization_by_external_id(
+    *, actor: Agent, system: str, value: str, **fields: Any
+) -> tuple[Organization, bool]:
     """For CRM and billing systems: find the organization by its id in ``system`` and update it,
     or create it. Returns (organization, created)."""
     _require_writer(actor)
     with transaction.atomic():
-        link = OrganizationExternalId.objects.select_related("organization").filter(
-            system=system.strip().lower(), value=value
-        ).first()
+        link = (
+            OrganizationExternalId.objects.select_related("organization")
+            .filter(system=system.strip().lower(), value=value)
+            .first()
+        )
         org = link.organization if link else None
         saved = save_organization(actor=actor, organization=org, external_ids={system: value}, **fields)
     return saved, org is None
@@ -279,7 +288,9 @@ def save_contact(
             else:
                 org = Organization.objects.filter(pk=organization_id).first()
                 if org is None:
-                    raise ValidationFailed(f"unknown organization {organization_id}", fields={"organization_id": "unknown"})
+                    raise ValidationFailed(
+                        f"unknown organization {organization_id}", fields={"organization_id": "unknown"}
+                    )
                 c.organization = org
         if is_organization_admin is not None:
             c.is_organization_admin = is_organization_admin
@@ -311,7 +322,9 @@ def save_contact(
                 if e.lower() not in have:
                     ContactEmail.objects.create(contact=c, email=e, is_primary=(i == 0))
                     have.add(e.lower())
-            c.emails.exclude(email__iexact=cleaned_emails[0] if cleaned_emails else "").update(is_primary=False)
+            c.emails.exclude(email__iexact=cleaned_emails[0] if cleaned_emails else "").update(
+                is_primary=False
+            )
             if cleaned_emails:
                 c.emails.filter(email__iexact=cleaned_emails[0]).update(is_primary=True)
         if phones is not None:
@@ -336,12 +349,16 @@ def _check_timezone(name: str) -> None:
         raise ValidationFailed(f"unknown timezone {name!r}", fields={"timezone": "invalid"}) from exc
 
 
-def upsert_contact_by_external_id(*, actor: Agent, system: str, value: str, **fields: Any) -> tuple[Contact, bool]:
+def upsert_contact_by_external_id(
+    *, actor: Agent, system: str, value: str, **fields: Any
+) -> tuple[Contact, bool]:
     _require_writer(actor)
     with transaction.atomic():
-        link = ContactExternalId.objects.select_related("contact").filter(
-            system=system.strip().lower(), value=value
-        ).first()
+        link = (
+            ContactExternalId.objects.select_related("contact")
+            .filter(system=system.strip().lower(), value=value)
+            .first()
+        )
         contact = link.contact if link else None
         saved = save_contact(actor=actor, contact=contact, external_ids={system: value}, **fields)
     return saved, contact is None

@@ -33,27 +33,36 @@ VALUE = Path(..., min_length=1, max_length=200)
 
 def present_contact(c: Contact) -> dict[str, Any]:
     return {
-        "id": c.pk, "name": c.name,
+        "id": c.pk,
+        "name": c.name,
         "emails": [e.email for e in c.emails.all()],
         "phones": [p.phone for p in c.phones.all()],
         "organization_id": c.organization_id,
         "is_organization_admin": c.is_organization_admin,
-        "locale": c.locale, "timezone": c.timezone, "attributes": c.attributes,
+        "locale": c.locale,
+        "timezone": c.timezone,
+        "attributes": c.attributes,
         "external_ids": [{"system": x.system, "value": x.value} for x in c.external_ids.all()],
-        "created_at": c.created_at, "updated_at": c.updated_at,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
     }
 
 
 def present_organization(o: Organization) -> dict[str, Any]:
     return {
-        "id": o.pk, "name": o.name,
-        "tier": None if o.tier is None else {"id": o.tier.pk, "name": o.tier.name, "rank": o.tier.rank, "color": o.tier.color},
+        "id": o.pk,
+        "name": o.name,
+        "tier": None
+        if o.tier is None
+        else {"id": o.tier.pk, "name": o.tier.name, "rank": o.tier.rank, "color": o.tier.color},
         "account_manager_id": o.account_manager_id,
         "domains": sorted(d.domain for d in o.domains.all()),
-        "attributes": o.attributes, "notes": o.notes,
+        "attributes": o.attributes,
+        "notes": o.notes,
         "external_ids": [{"system": x.system, "value": x.value} for x in o.external_ids.all()],
         "projects": [{"id": p.pk, "name": p.name} for p in o.projects.all()],
-        "created_at": o.created_at, "updated_at": o.updated_at,
+        "created_at": o.created_at,
+        "updated_at": o.updated_at,
     }
 
 
@@ -125,7 +134,8 @@ def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
 
 
 @router.put(
-    "/contacts/by-external-id/{system}/{value}", response={200: ContactOut, 201: ContactOut},
+    "/contacts/by-external-id/{system}/{value}",
+    response={200: ContactOut, 201: ContactOut},
     summary="Create or update a contact by its id in another system (CRM, billing)",
 )
 def upsert_contact(
@@ -171,7 +181,9 @@ def read_organization(request: HttpRequest, organization_id: int) -> dict[str, A
 
 
 @router.patch("/organizations/{organization_id}", response=OrganizationOut, summary="Change an organization")
-def update_organization(request: HttpRequest, organization_id: int, payload: OrganizationIn) -> dict[str, Any]:
+def update_organization(
+    request: HttpRequest, organization_id: int, payload: OrganizationIn
+) -> dict[str, Any]:
     me = actor(request)
     o = access_organization(me, organization_id)
     actions.save_organization(actor=me, organization=o, **payload.model_dump(exclude_unset=True))
@@ -186,7 +198,8 @@ def delete_organization(request: HttpRequest, organization_id: int) -> tuple[int
 
 
 @router.put(
-    "/organizations/by-external-id/{system}/{value}", response={200: OrganizationOut, 201: OrganizationOut},
+    "/organizations/by-external-id/{system}/{value}",
+    response={200: OrganizationOut, 201: OrganizationOut},
     summary="Create or update an organization by its id in another system (CRM, billing)",
 )
 def upsert_organization(
@@ -200,9 +213,13 @@ def upsert_organization(
 
 
 @router.post("/organizations/{organization_id}/projects", response={201: ProjectOut}, summary="Add a project")
-def create_project(request: HttpRequest, organization_id: int, payload: ProjectIn) -> tuple[int, dict[str, Any]]:
+def create_project(
+    request: HttpRequest, organization_id: int, payload: ProjectIn
+) -> tuple[int, dict[str, Any]]:
     me = actor(request)
-    p = actions.create_project(actor=me, organization=access_organization(me, organization_id), name=payload.name)
+    p = actions.create_project(
+        actor=me, organization=access_organization(me, organization_id), name=payload.name
+    )
     return 201, {"id": p.pk, "name": p.name}
 
 

@@ -62,7 +62,11 @@ class Organization(TimestampedModel):
     name = models.CharField(max_length=200)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     account_manager = models.ForeignKey(
-        "accounts.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_organizations"
+        "accounts.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_organizations",
     )
     attributes = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)

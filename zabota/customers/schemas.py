@@ -7,25 +7,27 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from zabota.core.schemas import Out
 
-class TierOut(Schema):
+
+class TierOut(Out):
     id: int
     name: str
     rank: int
     color: str
 
 
-class ExternalIdOut(Schema):
+class ExternalIdOut(Out):
     system: str
     value: str
 
 
-class ProjectOut(Schema):
+class ProjectOut(Out):
     id: int
     name: str
 
 
-class OrganizationOut(Schema):
+class OrganizationOut(Out):
     id: int
     name: str
     tier: TierOut | None
@@ -49,7 +51,7 @@ class OrganizationIn(Schema):
     external_ids: dict[str, str] | None = None
 
 
-class ContactOut(Schema):
+class ContactOut(Out):
     id: int
     name: str
     emails: list[str]
@@ -80,11 +82,11 @@ class ProjectIn(Schema):
     name: str = Field(..., min_length=1, max_length=200)
 
 
-class ContactPage(Schema):
+class ContactPage(Out):
     items: list[ContactOut]
     next_cursor: str | None
 
 
-class OrganizationPage(Schema):
+class OrganizationPage(Out):
     items: list[OrganizationOut]
     next_cursor: str | None

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from ninja import Query, Router
-from ninja.errors import HttpError
 
 from zabota.accounts.auth import actor
 from zabota.accounts.models import Agent, Team
@@ -20,16 +19,16 @@ from zabota.tickets import actions
 from zabota.tickets.actions.common import Upload
 from zabota.tickets.actions.update import UNSET
 from zabota.tickets.choices import Priority
-from zabota.tickets.models import Attachment, Inbox, Message, Tag, Ticket
+from zabota.tickets.models import Attachment, Inbox, Message, Tag
 from zabota.tickets.queries import (
     TicketFilter,
     TimelineEntry,
     access_ticket,
     list_tickets,
+    load_rows,
     priority_value,
     search_tickets,
     timeline,
-    visible_tickets,
 )
 from zabota.tickets.schemas import (
     FollowerIn,
@@ -46,6 +45,7 @@ from zabota.tickets.schemas import (
 )
 
 router = Router(tags=["tickets"])
+PRIORITY_NAMES = {int(p): p.name.lower() for p in Priority}
 
 
 # --- Presenters ------------------------------------------------------------------------------
@@ -55,29 +55,35 @@ def _ref(obj: Any) -> dict[str, Any] | None:
     return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
 
-def present_row(t: Ticket) -> dict[str, Any]:
-    org = t.organization
+def present_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A list row from ``queries.load_rows``."""
+    org = None
+    if r["organization_id"] is not None:
+        tier = None
+        if r["organization__tier_id"] is not None:
+            tier = {
+                "id": r["organization__tier_id"],
+                "name": r["organization__tier__name"],
+                "rank": r["organization__tier__rank"],
+            }
+        org = {"id": r["organization_id"], "name": r["organization__name"], "tier": tier}
     return {
-        "id": t.pk,
-        "number": t.number,
-        "subject": t.subject,
-        "status": t.status,
-        "priority": Priority(t.priority).name.lower(),
-        "kind": t.kind,
-        "channel": t.channel,
-        "requester": {"id": t.requester.pk, "name": t.requester.name},
-        "organization": None
-        if org is None
-        else {
-            "id": org.pk,
-            "name": org.name,
-            "tier": None if org.tier is None else {"id": org.tier.pk, "name": org.tier.name, "rank": org.tier.rank},
-        },
-        "assignee": _ref(t.assignee),
-        "team": _ref(t.team),
-        "tags": sorted(tag.name for tag in t.tags.all()),
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
+        "id": r["id"],
+        "number": r["number"],
+        "subject": r["subject"],
+        "status": r["status"],
+        "priority": PRIORITY_NAMES[r["priority"]],
+        "kind": r["kind"],
+        "channel": r["channel"],
+        "requester": {"id": r["requester_id"], "name": r["requester__name"]},
+        "organization": org,
+        "assignee": None
+        if r["assignee_id"] is None
+        else {"id": r["assignee_id"], "name": r["assignee__name"] or r["assignee__email"]},
+        "team": None if r["team_id"] is None else {"id": r["team_id"], "name": r["team__name"]},
+        "tags": sorted(r["tags"]),
+        "created_at": r["created_at"],
+        "updated_at": r["updated_at"],
     }
 
 
@@ -102,8 +108,13 @@ def present_message(m: Message) -> dict[str, Any]:
         "delivery_status": m.delivery_status,
         "created_at": m.created_at,
         "attachments": [
-            {"id": a.pk, "name": a.name, "size": a.size, "content_type": a.content_type,
-             "url": f"/api/v1/attachments/{a.pk}"}
+            {
+                "id": a.pk,
+                "name": a.name,
+                "size": a.size,
+                "content_type": a.content_type,
+                "url": f"/api/v1/attachments/{a.pk}",
+            }
             for a in m.attachments.all()
         ],
     }
@@ -119,32 +130,32 @@ def present_entry(e: TimelineEntry) -> dict[str, Any]:
         "type": "activity",
         "at": e.at,
         "activity": {
-            "id": a.pk, "verb": a.verb, "field": a.field, "before": a.before, "after": a.after,
-            "actor_type": actor_type, "actor": who, "created_at": a.created_at,
+            "id": a.pk,
+            "verb": a.verb,
+            "field": a.field,
+            "before": a.before,
+            "after": a.after,
+            "actor_type": actor_type,
+            "actor": who,
+            "created_at": a.created_at,
         },
     }
 
 
 def present_detail(agent: Agent, ticket_id: int) -> dict[str, Any]:
-    t = (
-        visible_tickets(agent)
-        .select_related("requester", "organization__tier", "assignee", "team", "inbox", "project")
-        .prefetch_related("tags")
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if t is None:
-        raise NotFound(f"ticket {ticket_id} not found")
-    data = present_row(t)
+    t = access_ticket(agent, ticket_id)
+    data = present_row(load_rows([t.pk])[0])
     data.update(
         {
-            "project": _ref(t.project),
-            "inbox": _ref(t.inbox),
+            "project": _ref(t.project) if t.project_id else None,
+            "inbox": _ref(t.inbox) if t.inbox_id else None,
             "custom_fields": t.custom_fields,
             "snoozed_until": t.snoozed_until,
             "merged_into": t.merged_into_id,
             "solved_at": t.solved_at,
-            "followers": [_ref(f.agent) for f in t.followers.filter(agent__isnull=False).select_related("agent")],
+            "followers": [
+                _ref(f.agent) for f in t.followers.filter(agent__isnull=False).select_related("agent")
+            ],
             "timeline": [present_entry(e) for e in timeline(agent, t)],
         }
     )
@@ -160,7 +171,9 @@ def _uploads(items: list[Any]) -> list[Upload]:
         try:
             content = base64.b64decode(item.content_base64, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ValidationFailed("attachment content is not valid base64", fields={f"attachments.{i}": "invalid"}) from exc
+            raise ValidationFailed(
+                "attachment content is not valid base64", fields={f"attachments.{i}": "invalid"}
+            ) from exc
         out.append(Upload(name=item.name, content=content))
     return out
 
@@ -180,7 +193,9 @@ def _get(model: Any, pk: int | None, field: str) -> Any:
 @router.get("/tickets", response=TicketPage, summary="List tickets")
 def list_(
     request: HttpRequest,
-    status: list[str] = Query(None, description="Repeat for several: new, open, pending, on_hold, solved, closed"),
+    status: list[str] = Query(
+        None, description="Repeat for several: new, open, pending, on_hold, solved, closed"
+    ),
     priority: list[str] = Query(None),
     kind: list[str] = Query(None),
     assignee_id: int | None = None,
@@ -284,15 +299,21 @@ def update(request: HttpRequest, ticket_id: int, payload: TicketUpdate) -> dict[
         kwargs["snoozed_until"] = None
     elif "snoozed_until" in fields and payload.snoozed_until is not None:
         kwargs["snoozed_until"] = payload.snoozed_until
-    actions.update_ticket(actor=me, ticket_id=ticket_id, **{k: v for k, v in kwargs.items() if v is not UNSET})
+    actions.update_ticket(
+        actor=me, ticket_id=ticket_id, **{k: v for k, v in kwargs.items() if v is not UNSET}
+    )
     return present_detail(me, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut}, summary="Post a public reply")
 def post_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> tuple[int, dict[str, Any]]:
     message = actions.reply(
-        actor=actor(request), ticket_id=ticket_id, body_text=payload.body, body_html=payload.body_html,
-        attachments=_uploads(payload.attachments), status=payload.status,
+        actor=actor(request),
+        ticket_id=ticket_id,
+        body_text=payload.body,
+        body_html=payload.body_html,
+        attachments=_uploads(payload.attachments),
+        status=payload.status,
     )
     return 201, present_message(message)
 
@@ -300,7 +321,10 @@ def post_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> tuple[
 @router.post("/tickets/{ticket_id}/notes", response={201: MessageOut}, summary="Add an internal note")
 def post_note(request: HttpRequest, ticket_id: int, payload: MessageIn) -> tuple[int, dict[str, Any]]:
     message = actions.add_note(
-        actor=actor(request), ticket_id=ticket_id, body_text=payload.body, body_html=payload.body_html,
+        actor=actor(request),
+        ticket_id=ticket_id,
+        body_text=payload.body,
+        body_html=payload.body_html,
         attachments=_uploads(payload.attachments),
     )
     return 201, present_message(message)
@@ -321,7 +345,9 @@ def follow(request: HttpRequest, ticket_id: int, payload: FollowerIn) -> dict[st
     return present_detail(me, ticket_id)
 
 
-@router.delete("/tickets/{ticket_id}/followers/{agent_id}", response=TicketDetail, summary="Remove a follower")
+@router.delete(
+    "/tickets/{ticket_id}/followers/{agent_id}", response=TicketDetail, summary="Remove a follower"
+)
 def unfollow(request: HttpRequest, ticket_id: int, agent_id: int) -> dict[str, Any]:
     me = actor(request)
     agent = Agent.objects.filter(pk=agent_id).first()
@@ -338,7 +364,9 @@ def download(request: HttpRequest, attachment_id: int) -> FileResponse:
     if att is None:
         raise NotFound(f"attachment {attachment_id} not found")
     access_ticket(me, att.message.ticket_id)  # NotFound when the ticket is not visible
-    response = FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name, content_type=att.content_type)
+    response = FileResponse(
+        att.file.open("rb"), as_attachment=True, filename=att.name, content_type=att.content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -359,8 +387,6 @@ def search(
         "total_is_capped": result.total_is_capped,
         "next_cursor": result.next_cursor,
     }
-
-
 
 
 @router.get("/tags", response=list[TagOut], summary="Tags in use", tags=["tags"])

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from zabota.accounts.models import Agent, Role, Team
 from zabota.accounts.queries import team_ids_of
@@ -30,7 +30,7 @@ from zabota.core.errors import NotFound, ValidationFailed
 from zabota.core.search import backend, query_terms
 from zabota.customers.models import Contact
 from zabota.tickets.choices import MessageKind, Priority, Status
-from zabota.tickets.models import Activity, Follower, Message, Tag, Ticket, TicketTag
+from zabota.tickets.models import Activity, Follower, Message, Ticket, TicketTag
 
 Actor = Agent | Contact
 
@@ -41,7 +41,9 @@ def open_team_ids(agent: Agent) -> set[int]:
         return set(team_ids_of(agent))
     cached = getattr(agent, "_open_team_ids", None)
     if cached is None:
-        cached = set(Team.objects.filter(restricted=False).values_list("id", flat=True)) | set(team_ids_of(agent))
+        cached = set(Team.objects.filter(restricted=False).values_list("id", flat=True)) | set(
+            team_ids_of(agent)
+        )
         agent._open_team_ids = cached  # type: ignore[attr-defined]
     return cached
 
@@ -58,7 +60,7 @@ def visibility_q(actor: Actor) -> Q | None:
     if actor.role == Role.ADMIN:
         return None
     followed = Follower.objects.filter(agent_id=actor.pk, ticket_id=OuterRef("pk"))
-    q = Q(team_id__in=open_team_ids(actor)) | Q(assignee_id=actor.pk) | Exists(followed)
+    q = Q(team_id__in=open_team_ids(actor)) | Q(assignee_id=actor.pk) | Q(Exists(followed))
     if actor.role == Role.AGENT:
         q |= Q(team__isnull=True)
     return q
@@ -137,7 +139,7 @@ def _cursor_decode(cursor: str, n: int) -> list[Any]:
 
 @dataclass
 class Page:
-    items: list[Ticket]
+    items: list[dict[str, Any]]  # rows from load_rows
     next_cursor: str | None
 
 
@@ -193,22 +195,24 @@ def _keyset(sort: str, cursor: str | None) -> tuple[list[str], Q | None]:
     return order, (Q(id__lt=_cursor_decode(cursor, 1)[0]) if cursor else None)
 
 
-def _cursor_for(sort: str, t: Ticket) -> str:
+def _cursor_for(sort: str, row: dict[str, Any]) -> str:
     if sort == "queue":
-        return _cursor_encode([t.priority, t.id])
+        return _cursor_encode([row["priority"], row["id"]])
     if sort == "updated":
-        return _cursor_encode([t.updated_at.isoformat(), t.id])
-    return _cursor_encode([t.id])
+        return _cursor_encode([row["updated_at"].isoformat(), row["id"]])
+    return _cursor_encode([row["id"]])
 
 
-def _sort_key(sort: str, t: Ticket) -> tuple[Any, ...]:
+def _sort_key(sort: str, key: tuple[int, int, datetime]) -> tuple[Any, ...]:
+    """Sort key of an (id, priority, updated_at) tuple, matching the SQL order."""
+    ticket_id, priority, updated_at = key
     if sort == "queue":
-        return (-t.priority, t.id)
+        return (-priority, ticket_id)
     if sort == "oldest":
-        return (t.id,)
+        return (ticket_id,)
     if sort == "updated":
-        return (-t.updated_at.timestamp(), -t.id)
-    return (-t.id,)
+        return (-updated_at.timestamp(), -ticket_id)
+    return (-ticket_id,)
 
 
 def list_tickets(actor: Agent, flt: TicketFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
@@ -229,25 +233,59 @@ def list_tickets(actor: Agent, flt: TicketFilter, *, cursor: str | None = None, 
     return Page(items=rows, next_cursor=_cursor_for(flt.sort, rows[-1]) if has_more and rows else None)
 
 
-def _row_queryset(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return qs.select_related("requester", "organization__tier", "assignee", "team", "inbox").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.only("id", "name"))
-    )
+ROW_FIELDS = (
+    "id",
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "kind",
+    "channel",
+    "created_at",
+    "updated_at",
+    "requester_id",
+    "requester__name",
+    "organization_id",
+    "organization__name",
+    "organization__tier_id",
+    "organization__tier__name",
+    "organization__tier__rank",
+    "assignee_id",
+    "assignee__name",
+    "assignee__email",
+    "team_id",
+    "team__name",
+)
 
 
-def _fetch(base: QuerySet[Ticket], statuses: list[str], order: list[str], sort: str, n: int) -> list[Ticket]:
+def load_rows(ids: Sequence[int]) -> list[dict[str, Any]]:
+    """What a list row shows for each ticket id, in the given order: two queries for any number.
+
+    Plain values, not model instances: building a few hundred related instances per page costs
+    more than the database does.
+    """
+    if not ids:
+        return []
+    rows = {r["id"]: r for r in Ticket.objects.filter(id__in=ids).values(*ROW_FIELDS)}
+    for r in rows.values():
+        r["tags"] = []
+    for ticket_id, name in TicketTag.objects.filter(ticket_id__in=ids).values_list("ticket_id", "tag__name"):
+        rows[ticket_id]["tags"].append(name)
+    return [rows[i] for i in ids if i in rows]
+
+
+def _fetch(
+    base: QuerySet[Ticket], statuses: list[str], order: list[str], sort: str, n: int
+) -> list[dict[str, Any]]:
+    fields = ["id", "priority", "updated_at"]
     if len(statuses) <= 1:
         qs = base.filter(status=statuses[0]) if statuses else base
-        return list(_row_queryset(qs.order_by(*order))[:n])
-    # Merge one ordered range per status; then load the winners with their related rows.
-    fields = ["id", "priority", "updated_at"]
-    runs = [
-        [Ticket(id=r[0], priority=r[1], updated_at=r[2]) for r in base.filter(status=s).order_by(*order).values_list(*fields)[:n]]
-        for s in statuses
-    ]
-    winners = [t.id for t in heapq.merge(*runs, key=lambda t: _sort_key(sort, t))][:n]
-    loaded = {t.id: t for t in _row_queryset(Ticket.objects.filter(id__in=winners))}
-    return [loaded[i] for i in winners if i in loaded]
+        keys = list(qs.order_by(*order).values_list(*fields)[:n])
+    else:
+        # Merge one ordered range per status (each an index range already in order).
+        runs = [list(base.filter(status=s).order_by(*order).values_list(*fields)[:n]) for s in statuses]
+        keys = list(heapq.merge(*runs, key=lambda r: _sort_key(sort, r)))[:n]
+    return load_rows([k[0] for k in keys])
 
 
 # --- One ticket ------------------------------------------------------------------------------
@@ -288,7 +326,7 @@ def customer_messages(ticket: Ticket) -> list[Message]:
 
 @dataclass
 class SearchResult:
-    items: list[Ticket]
+    items: list[dict[str, Any]]  # rows from load_rows
     total: int
     total_is_capped: bool
     next_cursor: str | None
@@ -358,9 +396,8 @@ def search_tickets(
         first = engine.match_ids(terms, before_id=None, limit=COUNT_CAP + 1)
         capped = len(first) > COUNT_CAP
         total = len(visible(first[:COUNT_CAP]))
-    loaded = {t.id: t for t in _row_queryset(Ticket.objects.filter(id__in=found))}
     return SearchResult(
-        items=[loaded[i] for i in found if i in loaded],
+        items=load_rows(found),
         total=min(total, COUNT_CAP),
         total_is_capped=capped,
         next_cursor=next_cursor,

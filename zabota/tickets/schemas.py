@@ -7,35 +7,37 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from zabota.core.schemas import Out
+
 PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
 KindName = Literal["question", "problem", "feature_request", "complaint", "feedback", "billing", "other"]
 ChannelName = Literal["email", "chat", "portal", "api", "phone", "telegram", "other"]
 
 
-class Ref(Schema):
+class Ref(Out):
     id: int
     name: str
 
 
-class TierRef(Schema):
+class TierRef(Out):
     id: int
     name: str
     rank: int
 
 
-class OrganizationRef(Schema):
+class OrganizationRef(Out):
     id: int
     name: str
     tier: TierRef | None = None
 
 
-class RequesterRef(Schema):
+class RequesterRef(Out):
     id: int
     name: str
 
 
-class TicketRow(Schema):
+class TicketRow(Out):
     id: int
     number: int
     subject: str
@@ -52,12 +54,12 @@ class TicketRow(Schema):
     updated_at: datetime
 
 
-class TicketPage(Schema):
+class TicketPage(Out):
     items: list[TicketRow]
     next_cursor: str | None
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Out):
     id: int
     name: str
     size: int
@@ -65,7 +67,7 @@ class AttachmentOut(Schema):
     url: str
 
 
-class MessageOut(Schema):
+class MessageOut(Out):
     id: int
     kind: Literal["reply", "note", "event"]
     author_type: Literal["agent", "contact", "system"]
@@ -78,7 +80,7 @@ class MessageOut(Schema):
     attachments: list[AttachmentOut]
 
 
-class ActivityOut(Schema):
+class ActivityOut(Out):
     id: int
     verb: str
     field: str
@@ -89,7 +91,7 @@ class ActivityOut(Schema):
     created_at: datetime
 
 
-class TimelineItem(Schema):
+class TimelineItem(Out):
     type: Literal["message", "activity"]
     at: datetime
     message: MessageOut | None = None
@@ -173,13 +175,13 @@ class FollowerIn(Schema):
     agent_id: int
 
 
-class SearchPage(Schema):
+class SearchPage(Out):
     items: list[TicketRow]
     total: int
     total_is_capped: bool = Field(description="True when there are more matches than `total` (show 1,000+)")
     next_cursor: str | None
 
 
-class TagOut(Schema):
+class TagOut(Out):
     id: int
     name: str

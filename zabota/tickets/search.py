@@ -23,8 +23,8 @@ def reindex(ticket_ids: Iterable[int]) -> None:
     ids = list(ticket_ids)
     if not ids:
         return
-    tickets = Ticket.objects.filter(id__in=ids).select_related("requester").only(
-        "id", "subject", "requester__name"
+    tickets = (
+        Ticket.objects.filter(id__in=ids).select_related("requester").only("id", "subject", "requester__name")
     )
     bodies: dict[int, list[str]] = {i: [] for i in ids}
     for ticket_id, text in (

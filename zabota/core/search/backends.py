@@ -29,7 +29,7 @@ class Fts5Backend(SearchBackend):
 
     def match_ids(self, terms: Sequence[str], *, before_id: int | None, limit: int) -> list[int]:
         sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH %s"
-        params: list[object] = [self._match(terms)]
+        params: list[str | int] = [self._match(terms)]
         if before_id is not None:
             sql += " AND rowid < %s"
             params.append(before_id)
@@ -67,7 +67,7 @@ class PostgresBackend(SearchBackend):
 
     def match_ids(self, terms: Sequence[str], *, before_id: int | None, limit: int) -> list[int]:
         sql = "SELECT ticket_id FROM core_searchdocument WHERE tsv @@ plainto_tsquery('simple', %s)"
-        params: list[object] = [self._query(terms)]
+        params: list[str | int] = [self._query(terms)]
         if before_id is not None:
             sql += " AND ticket_id < %s"
             params.append(before_id)

@@ -17,11 +17,12 @@ from django.db.models import F
 
 from zabota.accounts.models import Agent
 from zabota.core import clock
-from zabota.core.errors import PermissionDenied, ValidationFailed
+from zabota.core.errors import NotFound, PermissionDenied, ValidationFailed
 from zabota.core.models import Counter
 from zabota.customers.models import Contact
 from zabota.tickets.choices import ErrorCode
 from zabota.tickets.models import Activity, Attachment, Message, Ticket
+from zabota.tickets.queries import access_ticket
 
 Actor = Agent | Contact | None  # None is the system itself
 
@@ -51,7 +52,9 @@ def require_editor(actor: Actor) -> None:
         raise PermissionDenied("you may not change this ticket's fields", code=ErrorCode.READ_ONLY)
 
 
-def record(ticket: Ticket, actor: Actor, verb: str, field: str = "", before: Any = None, after: Any = None) -> Activity:
+def record(
+    ticket: Ticket, actor: Actor, verb: str, field: str = "", before: Any = None, after: Any = None
+) -> Activity:
     return Activity.objects.create(
         ticket=ticket,
         actor_agent=agent_of(actor),
@@ -119,13 +122,25 @@ def store_attachments(message: Message, uploads: list[Upload]) -> list[Attachmen
     for up in uploads:
         if len(up.content) > settings.ATTACHMENT_MAX_BYTES:
             raise ValidationFailed(
-                f"{up.name!r} is larger than {settings.ATTACHMENT_MAX_BYTES} bytes", fields={"attachments": "too_large"}
+                f"{up.name!r} is larger than {settings.ATTACHMENT_MAX_BYTES} bytes",
+                fields={"attachments": "too_large"},
             )
         digest = hashlib.sha256(up.content).hexdigest()
         kind = filetype.guess(up.content)
-        content_type = kind.mime if kind else ("text/plain" if _looks_text(up.content) else "application/octet-stream")
-        name = (up.name or "attachment").replace("/", "_").replace("\\", "_").replace("\x00", "")[:255] or "attachment"
-        att = Attachment(message=message, name=name, size=len(up.content), content_type=content_type, sha256=digest, inline=up.inline)
+        content_type = (
+            kind.mime if kind else ("text/plain" if _looks_text(up.content) else "application/octet-stream")
+        )
+        name = (up.name or "attachment").replace("/", "_").replace("\\", "_").replace("\x00", "")[
+            :255
+        ] or "attachment"
+        att = Attachment(
+            message=message,
+            name=name,
+            size=len(up.content),
+            content_type=content_type,
+            sha256=digest,
+            inline=up.inline,
+        )
         path = f"attachments/{digest[:2]}/{digest[2:4]}/{digest}"
         if default_storage.exists(path):
             att.file.name = path
@@ -145,3 +160,14 @@ def _looks_text(content: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def lock_ticket(actor: Actor, ticket_id: int) -> Ticket:
+    """The ticket, row-locked until the transaction ends; NotFound if ``actor`` can't see it.
+    The system (``actor`` None) sees every ticket."""
+    if actor is None:
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found")
+        return ticket
+    return access_ticket(actor, ticket_id, for_update=True)

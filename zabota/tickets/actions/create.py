@@ -66,7 +66,9 @@ def create_ticket(
     if kind not in Kind.values:
         raise ValidationFailed(f"unknown kind {kind!r}", fields={"kind": "invalid"})
     if project is not None and project.organization_id != requester.organization_id:
-        raise ValidationFailed("the project belongs to another organization", fields={"project_id": "invalid"})
+        raise ValidationFailed(
+            "the project belongs to another organization", fields={"project_id": "invalid"}
+        )
     text, html = bodies(body_text, body_html)
     with transaction.atomic():
         if team is None and inbox is not None:
@@ -108,7 +110,12 @@ def create_ticket(
         tag_objs = resolve_tags(tags or [])
         TicketTag.objects.bulk_create([TicketTag(ticket=ticket, tag=t) for t in tag_objs])
         Follower.objects.create(ticket=ticket, contact=requester)
-        record(ticket, actor, "created", after={"status": ticket.status, "channel": channel, "number": ticket.number})
+        record(
+            ticket,
+            actor,
+            "created",
+            after={"status": ticket.status, "channel": channel, "number": ticket.number},
+        )
         reindex([ticket.pk])
         publish(
             TicketCreated(

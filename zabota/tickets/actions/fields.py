@@ -40,7 +40,9 @@ def clean_custom_fields(values: dict[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         d = defs.get(key)
         if d is None:
-            raise ValidationFailed(f"unknown custom field {key!r}", fields={f"custom_fields.{key}": "unknown"})
+            raise ValidationFailed(
+                f"unknown custom field {key!r}", fields={f"custom_fields.{key}": "unknown"}
+            )
         clean[key] = None if value is None else coerce_typed(d.type, value, d.choices, f"custom_fields.{key}")
     return clean
 
@@ -48,11 +50,15 @@ def clean_custom_fields(values: dict[str, Any]) -> dict[str, Any]:
 def check_assignee(assignee: Agent, team: Team | None) -> None:
     """An assignee must be active and able to see tickets of the ticket's team."""
     if not assignee.is_active:
-        raise ValidationFailed("that agent is deactivated", code=ErrorCode.NOT_ASSIGNABLE, fields={"assignee_id": "inactive"})
+        raise ValidationFailed(
+            "that agent is deactivated", code=ErrorCode.NOT_ASSIGNABLE, fields={"assignee_id": "inactive"}
+        )
     if assignee.role == Role.ADMIN or team is None:
         return
     is_member = team.members.filter(pk=assignee.pk).exists()
     if (team.restricted or assignee.role == Role.COLLABORATOR) and not is_member:
         raise ValidationFailed(
-            f"{assignee} is not on team {team.name}", code=ErrorCode.NOT_ASSIGNABLE, fields={"assignee_id": "not_on_team"}
+            f"{assignee} is not on team {team.name}",
+            code=ErrorCode.NOT_ASSIGNABLE,
+            fields={"assignee_id": "not_on_team"},
         )

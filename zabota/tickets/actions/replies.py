@@ -9,29 +9,39 @@ from zabota.core import clock
 from zabota.core.errors import IllegalTransition, PermissionDenied
 from zabota.core.events import publish
 from zabota.customers.models import Contact
-from zabota.tickets.actions.common import Actor, Upload, agent_of, bodies, contact_of, record, store_attachments
+from zabota.tickets.actions.common import (
+    Actor,
+    Upload,
+    agent_of,
+    bodies,
+    contact_of,
+    lock_ticket,
+    record,
+    store_attachments,
+)
 from zabota.tickets.actions.update import apply_status, check_transition
 from zabota.tickets.choices import Channel, ErrorCode, MessageKind, Status
 from zabota.tickets.events import MessageAdded, TicketChanged
 from zabota.tickets.models import Message, Ticket
-from zabota.tickets.queries import access_ticket
 from zabota.tickets.search import reindex
 
 
-def _load(actor: Actor, ticket_id: int) -> Ticket:
-    if actor is None:
-        return Ticket.objects.select_for_update().get(pk=ticket_id)
-    return access_ticket(actor, ticket_id, for_update=True)
-
-
 def _add_message(
-    *, actor: Actor, ticket: Ticket, kind: str, body_text: str, body_html: str, channel: str,
-    attachments: list[Upload] | None, new_status: str | None,
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    kind: str,
+    body_text: str,
+    body_html: str,
+    channel: str,
+    attachments: list[Upload] | None,
+    new_status: str | None,
 ) -> Message:
     text, html = bodies(body_text, body_html)
     if ticket.merged_into_id is not None:
         raise IllegalTransition(
-            f"ticket #{ticket.number} was merged; write on the ticket it was merged into", code=ErrorCode.MERGED
+            f"ticket #{ticket.number} was merged; write on the ticket it was merged into",
+            code=ErrorCode.MERGED,
         )
     now = clock.now()
     message = Message.objects.create(
@@ -46,7 +56,7 @@ def _add_message(
     )
     if attachments:
         store_attachments(message, attachments)
-    changes = {}
+    changes: dict[str, tuple[object, object]] = {}
     if new_status is not None and new_status != ticket.status:
         check_transition(ticket, new_status)
         changes["status"] = (ticket.status, new_status)
@@ -57,8 +67,11 @@ def _add_message(
     reindex([ticket.pk])
     publish(
         MessageAdded(
-            ticket_id=ticket.pk, message_id=message.pk, kind=kind,
-            author_agent_id=message.author_agent_id, author_contact_id=message.author_contact_id,
+            ticket_id=ticket.pk,
+            message_id=message.pk,
+            kind=kind,
+            author_agent_id=message.author_agent_id,
+            author_contact_id=message.author_contact_id,
         )
     )
     if changes:
@@ -82,34 +95,54 @@ def reply(
     customer's reply reopens a pending or solved ticket.
     """
     if isinstance(actor, Agent) and not actor.may_reply_publicly:
-        raise PermissionDenied("collaborators write internal notes; public replies are not enabled for you",
-                               code=ErrorCode.REPLY_NOT_ALLOWED)
+        raise PermissionDenied(
+            "collaborators write internal notes; public replies are not enabled for you",
+            code=ErrorCode.REPLY_NOT_ALLOWED,
+        )
     with transaction.atomic():
-        ticket = _load(actor, ticket_id)
+        ticket = lock_ticket(actor, ticket_id)
         new_status = status
         if isinstance(actor, Contact):
             if ticket.status == Status.CLOSED:
-                raise IllegalTransition("this ticket is closed; open a new request", code=ErrorCode.ILLEGAL_TRANSITION)
+                raise IllegalTransition(
+                    "this ticket is closed; open a new request", code=ErrorCode.ILLEGAL_TRANSITION
+                )
             if ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD) and new_status is None:
                 new_status = Status.OPEN if ticket.status != Status.ON_HOLD else None
         elif new_status is None and ticket.status == Status.NEW:
             new_status = Status.OPEN
         return _add_message(
-            actor=actor, ticket=ticket, kind=MessageKind.REPLY, body_text=body_text, body_html=body_html,
-            channel=channel, attachments=attachments, new_status=new_status,
+            actor=actor,
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            body_text=body_text,
+            body_html=body_html,
+            channel=channel,
+            attachments=attachments,
+            new_status=new_status,
         )
 
 
 def add_note(
-    *, actor: Agent | None, ticket_id: int, body_text: str = "", body_html: str = "",
+    *,
+    actor: Agent | None,
+    ticket_id: int,
+    body_text: str = "",
+    body_html: str = "",
     attachments: list[Upload] | None = None,
 ) -> Message:
     """An internal note: agents and collaborators only; never shown or sent to a customer."""
     if isinstance(actor, Contact):
         raise PermissionDenied("customers cannot write internal notes")
     with transaction.atomic():
-        ticket = _load(actor, ticket_id)
+        ticket = lock_ticket(actor, ticket_id)
         return _add_message(
-            actor=actor, ticket=ticket, kind=MessageKind.NOTE, body_text=body_text, body_html=body_html,
-            channel=Channel.OTHER, attachments=attachments, new_status=None,
+            actor=actor,
+            ticket=ticket,
+            kind=MessageKind.NOTE,
+            body_text=body_text,
+            body_html=body_html,
+            channel=Channel.OTHER,
+            attachments=attachments,
+            new_status=None,
         )

@@ -13,12 +13,11 @@ from zabota.core import clock
 from zabota.core.errors import IllegalTransition, ValidationFailed
 from zabota.core.events import publish
 from zabota.customers.models import Project
-from zabota.tickets.actions.common import Actor, agent_of, record, require_editor
+from zabota.tickets.actions.common import Actor, agent_of, lock_ticket, record, require_editor
 from zabota.tickets.actions.fields import check_assignee, clean_custom_fields, normalise_tag, resolve_tags
 from zabota.tickets.choices import TRANSITIONS, ErrorCode, Kind, Priority, Status
 from zabota.tickets.events import TicketChanged
 from zabota.tickets.models import Ticket, TicketTag
-from zabota.tickets.queries import access_ticket
 from zabota.tickets.search import reindex
 
 UNSET: Any = object()
@@ -64,9 +63,7 @@ def update_ticket(
     """Change only the given fields. Raises IllegalTransition (409) for a forbidden status move."""
     require_editor(actor)
     with transaction.atomic():
-        ticket = access_ticket(actor, ticket_id, for_update=True) if actor is not None else (
-            Ticket.objects.select_for_update().get(pk=ticket_id)
-        )
+        ticket = lock_ticket(actor, ticket_id)
         changes: dict[str, tuple[Any, Any]] = {}
 
         def change(name: str, before: Any, after: Any) -> None:
@@ -113,7 +110,9 @@ def update_ticket(
                 ticket.assignee = None
         if project is not UNSET:
             if project is not None and project.organization_id != ticket.organization_id:
-                raise ValidationFailed("the project belongs to another organization", fields={"project_id": "invalid"})
+                raise ValidationFailed(
+                    "the project belongs to another organization", fields={"project_id": "invalid"}
+                )
             change("project", _ref(ticket.project), _ref(project))
             ticket.project = project
         if custom_fields is not UNSET:

@@ -15,7 +15,12 @@ class Activity(models.Model):
         "accounts.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     actor_contact = models.ForeignKey(
-        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     verb = models.CharField(max_length=32)
     field = models.CharField(max_length=64, blank=True)

@@ -15,7 +15,12 @@ class Message(models.Model):
         "accounts.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     author_contact = models.ForeignKey(
-        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True, help_text="Sanitised HTML (nh3); empty for plain-text messages.")

@@ -69,7 +69,9 @@ class Ticket(models.Model):
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    tags = models.ManyToManyField(Tag, through="TicketTag", related_name="tickets", blank=True)
+    tags: models.ManyToManyField[Tag, TicketTag] = models.ManyToManyField(
+        Tag, through="TicketTag", related_name="tickets", blank=True
+    )
     custom_fields = models.JSONField(default=dict, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
@@ -104,6 +106,9 @@ class TicketTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="uniq_ticket_tag")]
         indexes = [models.Index(fields=["tag", "ticket"], name="tickettag_tag_ticket")]
 
+    def __str__(self) -> str:
+        return f"tag {self.tag_id} on ticket {self.ticket_id}"
+
 
 class Follower(models.Model):
     """An agent (collaborator included) or a contact who follows a ticket.
@@ -128,3 +133,6 @@ class Follower(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["agent", "ticket"], name="follower_agent_ticket")]
+
+    def __str__(self) -> str:
+        return f"follower of ticket {self.ticket_id}"

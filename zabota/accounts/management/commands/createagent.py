@@ -18,9 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
-        parser.add_argument("--password", help="Omit to be asked (or to leave the password unset with --no-input)")
+        parser.add_argument(
+            "--password", help="Omit to be asked (or to leave the password unset with --no-input)"
+        )
         parser.add_argument("--name", default="")
-        parser.add_argument("--can-reply-publicly", action="store_true", help="Collaborators: allow public replies")
+        parser.add_argument(
+            "--can-reply-publicly", action="store_true", help="Collaborators: allow public replies"
+        )
         parser.add_argument("--no-input", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -29,7 +33,10 @@ class Command(BaseCommand):
             password = getpass.getpass("Password (empty to leave unset): ") or None
         try:
             agent, created = create_or_update_agent(
-                email=opts["email"], role=opts["role"], name=opts["name"], password=password,
+                email=opts["email"],
+                role=opts["role"],
+                name=opts["name"],
+                password=password,
                 can_reply_publicly=opts["can_reply_publicly"],
             )
         except DomainError as exc:

@@ -39,7 +39,9 @@ class Command(BaseCommand):
         elif opts["action"] == "list":
             for t in ApiToken.objects.filter(agent=self._agent(opts["agent"])):
                 state = "revoked" if t.revoked_at else "active"
-                self.stdout.write(f"{t.prefix}…  {t.scope:5}  {state:7}  last used {t.last_used_at or 'never'}")
+                self.stdout.write(
+                    f"{t.prefix}…  {t.scope:5}  {state:7}  last used {t.last_used_at or 'never'}"
+                )
         else:
             tokens = list(ApiToken.objects.filter(prefix=opts["prefix"], revoked_at__isnull=True))
             if len(tokens) != 1:

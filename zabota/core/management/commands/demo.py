@@ -1,0 +1,98 @@
+"""zabota demo: a demo workspace on first start (agents, teams, tiered organizations, tickets).
+
+Idempotent with --if-empty: does nothing when tickets already exist, and in every case prints
+how to log in. The admin's generated password is kept in var/demo-login.txt (mode 600).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from benchmarks.generate import generate
+from zabota.accounts.actions import create_or_update_agent, create_team, create_token
+from zabota.accounts.models import Agent, ApiToken
+from zabota.customers.actions import find_or_create_contact
+from zabota.tickets.actions import add_note, create_ticket, reply
+from zabota.tickets.models import Ticket
+
+ADMIN_EMAIL = "admin@zabota.local"
+
+
+def login_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo-login.txt"
+
+
+class Command(BaseCommand):
+    help = "Create the demo workspace (on first start) and print how to log in."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--if-empty", action="store_true", help="Only when there are no tickets yet")
+        parser.add_argument("--tickets", type=int, default=300)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if not (opts["if_empty"] and Ticket.objects.exists()):
+            self._create(opts["tickets"])
+        self._print_login()
+
+    def _create(self, n: int) -> None:
+        password = secrets.token_urlsafe(12)
+        admin, _ = create_or_update_agent(
+            email=ADMIN_EMAIL, role="admin", name="Demo Admin", password=password
+        )
+        alice, _ = create_or_update_agent(
+            email="alice@zabota.local", role="agent", name="Alice Agent", password=password
+        )
+        bob, _ = create_or_update_agent(
+            email="bob@zabota.local", role="agent", name="Боб Петров", password=password
+        )
+        dave, _ = create_or_update_agent(
+            email="dave@zabota.local", role="collaborator", name="Dave Developer", password=password
+        )
+        Agent.objects.filter(pk=bob.pk).update(locale="ru", timezone="Europe/Moscow")
+        create_team(name="Support", members=[alice, dave])
+        create_team(name="Billing", members=[bob])
+        generate(n, seed=7)
+        carol = find_or_create_contact(email="carol@acme.example.com", name="Carol Customer")
+        t = create_ticket(
+            actor=carol,
+            requester=carol,
+            subject="Cannot export the monthly report",
+            body_text="Hi, the export button shows an error since this morning.",
+            channel="email",
+        )
+        add_note(actor=alice, ticket_id=t.pk, body_text="Dave, is this the queue worker again?")
+        reply(actor=alice, ticket_id=t.pk, body_text="Thanks Carol, we're on it.", status="pending")
+        ivan = find_or_create_contact(email="ivan@romashka.example.ru", name="Иван Смирнов")
+        create_ticket(
+            actor=ivan,
+            requester=ivan,
+            subject="Не приходят письма с уведомлениями",
+            body_text="Добрый день! Уже два дня не приходят уведомления о новых счетах.",
+            channel="email",
+        )
+        _, token = create_token(agent=admin, name="demo")
+        path = login_file()
+        path.write_text(f"{ADMIN_EMAIL}\n{password}\n{token}\n")
+        path.chmod(0o600)
+
+    def _print_login(self) -> None:
+        path = login_file()
+        if not path.exists():
+            self.stdout.write("No demo login recorded (the database was not created by `zabota demo`).")
+            return
+        email, password, token = (path.read_text().splitlines() + ["", "", ""])[:3]
+        active = ApiToken.objects.filter(prefix=token[:10], revoked_at__isnull=True).exists()
+        self.stdout.write("")
+        self.stdout.write("  Zabota demo workspace")
+        self.stdout.write(f"  Admin login:  {email} / {password}   (also alice@, bob@, dave@zabota.local)")
+        self.stdout.write(f"  Django admin: {settings.SITE_URL}/admin/")
+        self.stdout.write(f"  API docs:     {settings.SITE_URL}/api/docs")
+        if active:
+            self.stdout.write(f"  API token:    {token}")
+        self.stdout.write(f"  (kept in {path})")
+        self.stdout.write("")
