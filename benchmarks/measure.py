@@ -231,24 +231,29 @@ def main() -> None:
         ),
         expect=201,
     )
+    # (g) Replies go to unsolved tickets of the team; each request its own ticket where possible.
     open_ids = list(
-        Ticket.objects.filter(team=team, status__in=["open", "pending"])
+        Ticket.objects.filter(team=team, status__in=["open", "pending", "new", "on_hold"])
         .order_by("-id")
         .values_list("id", flat=True)[: 3 * (args.warmup + args.requests)]
     )
+
+    def reply_target(i: int, offset: int) -> int:
+        return open_ids[(3 * i + offset) % len(open_ids)]
+
     scenario(
         "g",
         lambda i: (
             "POST",
-            f"/api/v1/tickets/{open_ids[3 * i]}/replies",
+            f"/api/v1/tickets/{reply_target(i, 0)}/replies",
             {"body": "We are looking into it now."},
         ),
         lambda i: actions.reply(
-            actor=agent, ticket_id=open_ids[3 * i + 1], body_text="We are looking into it now."
+            actor=agent, ticket_id=reply_target(i, 1), body_text="We are looking into it now."
         ),
         lambda i: (
             lambda cur, pg: raw.post_reply(
-                cur, pg, open_ids[3 * i + 2], agent.pk, clock.now() if pg else clock.now().isoformat(sep=" ")
+                cur, pg, reply_target(i, 2), agent.pk, clock.now() if pg else clock.now().isoformat(sep=" ")
             ),
             True,
         ),

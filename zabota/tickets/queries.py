@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from zabota.accounts.models import Agent, Role, Team
 from zabota.accounts.queries import team_ids_of
@@ -30,7 +30,7 @@ from zabota.core.errors import NotFound, ValidationFailed
 from zabota.core.search import backend, query_terms
 from zabota.customers.models import Contact
 from zabota.tickets.choices import MessageKind, Priority, Status
-from zabota.tickets.models import Activity, Follower, Message, Ticket, TicketTag
+from zabota.tickets.models import Activity, Follower, Message, Tag, Ticket, TicketTag
 
 Actor = Agent | Contact
 
@@ -74,6 +74,42 @@ def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
 
 def can_see(actor: Actor, ticket: Ticket) -> bool:
     return visible_tickets(actor).filter(pk=ticket.pk).exists()
+
+
+def filter_visible(actor: Actor, ids: Sequence[int]) -> list[int]:
+    """Those of ``ids`` the actor may see, in the given order.
+
+    The same rule as ``visibility_q``, evaluated in Python over plain columns: for a batch of
+    search matches this is one primary-key lookup instead of an OR of joins per row.
+    """
+    if not ids:
+        return []
+    if isinstance(actor, Contact) or not actor.is_active:
+        q = visibility_q(actor)
+        ok = (
+            set(Ticket.objects.filter(q, id__in=ids).values_list("id", flat=True))
+            if q is not None
+            else set(ids)
+        )
+        return [i for i in ids if i in ok]
+    if actor.role == Role.ADMIN:
+        return list(ids)
+    teams = open_team_ids(actor)
+    ok, unsure = set(), []
+    for ticket_id, team_id, assignee_id in Ticket.objects.filter(id__in=ids).values_list(
+        "id", "team_id", "assignee_id"
+    ):
+        if team_id in teams or assignee_id == actor.pk or (team_id is None and actor.role == Role.AGENT):
+            ok.add(ticket_id)
+        else:
+            unsure.append(ticket_id)
+    if unsure:
+        ok.update(
+            Follower.objects.filter(agent_id=actor.pk, ticket_id__in=unsure).values_list(
+                "ticket_id", flat=True
+            )
+        )
+    return [i for i in ids if i in ok]
 
 
 def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
@@ -168,10 +204,6 @@ def _base_queryset(actor: Agent, flt: TicketFilter) -> QuerySet[Ticket]:
         qs = qs.filter(requester_id=flt.requester_id)
     if flt.updated_since is not None:
         qs = qs.filter(updated_at__gte=flt.updated_since)
-    if flt.tag:
-        qs = qs.filter(
-            Exists(TicketTag.objects.filter(ticket_id=OuterRef("pk"), tag__name=flt.tag.strip().lower()))
-        )
     return qs
 
 
@@ -227,7 +259,7 @@ def list_tickets(actor: Agent, flt: TicketFilter, *, cursor: str | None = None, 
     base = _base_queryset(actor, flt)
     if after is not None:
         base = base.filter(after)
-    rows = _fetch(base, list(dict.fromkeys(flt.status)), order, flt.sort, limit + 1)
+    rows = _fetch(base, list(dict.fromkeys(flt.status)), order, flt.sort, limit + 1, flt.tag)
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=_cursor_for(flt.sort, rows[-1]) if has_more and rows else None)
@@ -274,17 +306,32 @@ def load_rows(ids: Sequence[int]) -> list[dict[str, Any]]:
     return [rows[i] for i in ids if i in rows]
 
 
+KeyRow = tuple[int, int, datetime]  # (id, priority, updated_at): enough to sort and page
+KEY_FIELDS = ("id", "priority", "updated_at")
+RARE_TAG = 5000  # a tag on fewer tickets than this is read from the tag's side
+
+
 def _fetch(
-    base: QuerySet[Ticket], statuses: list[str], order: list[str], sort: str, n: int
+    base: QuerySet[Ticket], statuses: list[str], order: list[str], sort: str, n: int, tag: str | None
 ) -> list[dict[str, Any]]:
-    fields = ["id", "priority", "updated_at"]
-    if len(statuses) <= 1:
-        qs = base.filter(status=statuses[0]) if statuses else base
-        keys = list(qs.order_by(*order).values_list(*fields)[:n])
-    else:
-        # Merge one ordered range per status (each an index range already in order).
-        runs = [list(base.filter(status=s).order_by(*order).values_list(*fields)[:n]) for s in statuses]
-        keys = list(heapq.merge(*runs, key=lambda r: _sort_key(sort, r)))[:n]
+    """The first ``n`` rows in ``order``: one ordered index range per status, merged."""
+    ranges = [base.filter(status=s) for s in statuses] or [base]
+    if tag:
+        tag_id = Tag.objects.filter(name=tag.strip().lower()).values_list("id", flat=True).first()
+        if tag_id is None:
+            return []
+        tagged = TicketTag.objects.filter(tag_id=tag_id)
+        if tagged[:RARE_TAG].count() < RARE_TAG:
+            # A rare tag: start from its few tickets.
+            ranges = [qs.filter(id__in=tagged.values("ticket_id")) for qs in ranges]
+        else:
+            # A common tag: walk the queue in order and test each ticket for the tag, stopping
+            # after ``n``. A scalar subquery on purpose: planners turn EXISTS into a semi-join
+            # that hashes every ticket carrying the tag before sorting any of them.
+            has_tag = Subquery(tagged.filter(ticket_id=OuterRef("pk")).values("tag_id")[:1])
+            ranges = [qs.alias(has_tag=has_tag).filter(has_tag__isnull=False) for qs in ranges]
+    runs = [list(qs.order_by(*order).values_list(*KEY_FIELDS)[:n]) for qs in ranges]
+    keys = runs[0] if len(runs) == 1 else list(heapq.merge(*runs, key=lambda r: _sort_key(sort, r)))[:n]
     return load_rows([k[0] for k in keys])
 
 
@@ -354,16 +401,12 @@ def search_tickets(
     q = visibility_q(actor)
     before = int(_cursor_decode(cursor, 1)[0]) if cursor else None
 
-    def visible(ids: list[int]) -> list[int]:
-        if q is None or not ids:
-            return ids
-        ok = set(Ticket.objects.filter(q, id__in=ids).values_list("id", flat=True))
-        return [i for i in ids if i in ok]
-
     found: list[int] = []
     exhausted = False
     if sort == "relevance":
-        candidates = visible(engine.match_ids(terms, before_id=None, limit=settings.SEARCH_CANDIDATES))
+        candidates = filter_visible(
+            actor, engine.match_ids(terms, before_id=None, limit=settings.SEARCH_CANDIDATES)
+        )
         ranked = engine.rank(terms, candidates)
         offset = int(before or 0)
         found = ranked[offset : offset + limit + 1]
@@ -379,7 +422,7 @@ def search_tickets(
                 exhausted = True
                 break
             scanned += len(ids)
-            found += visible(ids)
+            found += filter_visible(actor, ids)
             before = ids[-1]
             if len(ids) < batch:
                 exhausted = True
@@ -392,10 +435,11 @@ def search_tickets(
         total = engine.count(terms, cap=COUNT_CAP + 1)
         capped = total > COUNT_CAP
     else:
-        # Count what the actor may see among the first matches; beyond the cap say "1,000+".
-        first = engine.match_ids(terms, before_id=None, limit=COUNT_CAP + 1)
+        # Count what the actor may see among the first matches the engine finds (in any order,
+        # the cheapest); with more matches than that, say "N+".
+        first = engine.any_ids(terms, limit=COUNT_CAP + 1)
         capped = len(first) > COUNT_CAP
-        total = len(visible(first[:COUNT_CAP]))
+        total = len(filter_visible(actor, first[:COUNT_CAP]))
     return SearchResult(
         items=load_rows(found),
         total=min(total, COUNT_CAP),

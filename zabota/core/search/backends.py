@@ -21,6 +21,10 @@ class SearchBackend:
         """``ids`` (a bounded candidate set) reordered by relevance, best first."""
         raise NotImplementedError
 
+    def any_ids(self, terms: Sequence[str], *, limit: int) -> list[int]:
+        """Up to ``limit`` matching ids in whatever order is cheapest (for counting)."""
+        raise NotImplementedError
+
 
 class Fts5Backend(SearchBackend):
     @staticmethod
@@ -56,6 +60,13 @@ class Fts5Backend(SearchBackend):
                 f"SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid IN ({placeholders}) "
                 "ORDER BY bm25(search_fts), rowid DESC",
                 [self._match(terms), *ids],
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def any_ids(self, terms: Sequence[str], *, limit: int) -> list[int]:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT rowid FROM search_fts WHERE search_fts MATCH %s LIMIT %s", [self._match(terms), limit]
             )
             return [row[0] for row in cur.fetchall()]
 
@@ -95,6 +106,14 @@ class PostgresBackend(SearchBackend):
                 "WHERE ticket_id = ANY(%s) AND tsv @@ plainto_tsquery('simple', %s) "
                 "ORDER BY ts_rank_cd(tsv, plainto_tsquery('simple', %s)) DESC, ticket_id DESC",
                 [list(ids), self._query(terms), self._query(terms)],
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def any_ids(self, terms: Sequence[str], *, limit: int) -> list[int]:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT ticket_id FROM core_searchdocument WHERE tsv @@ plainto_tsquery('simple', %s) LIMIT %s",
+                [self._query(terms), limit],
             )
             return [row[0] for row in cur.fetchall()]
 
