@@ -234,5 +234,6 @@ LOGGING = {
 }
 
 # --- Zabota ---------------------------------------------------------------------------------
+HTTP_THREADS = env_int("ZABOTA_HTTP_THREADS", 8)
 API_PAGE_SIZE_MAX = 100
 SEARCH_CANDIDATES = env_int("ZABOTA_SEARCH_CANDIDATES", 1000)
