@@ -24,8 +24,22 @@ def test_bench_runs_end_to_end_and_writes_json(tmp_path: Path) -> None:
     env.update(ZABOTA_VAR_DIR=str(tmp_path))
     out_path = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "zabota.cli", "bench", "--tickets", "400", "--requests", "3", "--json", str(out_path)],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "zabota.cli",
+            "bench",
+            "--tickets",
+            "400",
+            "--requests",
+            "3",
+            "--json",
+            str(out_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out_path.read_text())

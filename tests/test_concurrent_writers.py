@@ -63,12 +63,17 @@ def test_parallel_writers_all_succeed_with_unique_ticket_numbers(tmp_path: Path,
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     procs = [
-        subprocess.Popen([sys.executable, str(script), f"w{n}", "15"], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script), f"w{n}", "15"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(4)
     ]
     outputs = [p.communicate(timeout=240) for p in procs]
-    for p, (out, err) in zip(procs, outputs, strict=True):
+    for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
         assert "locked" not in err
     check = (
@@ -76,6 +81,11 @@ def test_parallel_writers_all_succeed_with_unique_ticket_numbers(tmp_path: Path,
         "nums=list(Ticket.objects.values_list('number', flat=True));"
         "print(len(nums), len(set(nums)), Message.objects.count())"
     )
-    out = subprocess.run([sys.executable, "-c", check], env={**env, "DJANGO_SETTINGS_MODULE": "zabota.config.settings"},
-                         check=True, capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", check],
+        env={**env, "DJANGO_SETTINGS_MODULE": "zabota.config.settings"},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert out == ["60", "60", "120"]

@@ -13,14 +13,46 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from zabota.accounts.api import router as accounts_router
 from zabota.accounts.auth import TokenAuth
-from zabota.core.errors import DomainError
+from zabota.core.errors import DomainError, ValidationFailed
 from zabota.customers.api import router as customers_router
 from zabota.tickets.api import router as tickets_router
 
 logger = logging.getLogger(__name__)
+
+
+def _reject_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationFailed(
+                "text may not contain NUL characters", code="invalid", fields={"request": "nul"}
+            )
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _reject_nul(k)
+            _reject_nul(v)
+    elif isinstance(value, list):
+        for v in value:
+            _reject_nul(v)
+
+
+class StrictParser(Parser):
+    """JSON and query parsing that refuses NUL characters (422): PostgreSQL cannot store them,
+    and no legitimate helpdesk text contains one."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        _reject_nul(data)
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        result = super().parse_querydict(data, list_fields, request)
+        _reject_nul(result)
+        return result
+
 
 api = NinjaAPI(
     title="Zabota API",
@@ -31,6 +63,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=StrictParser(),
 )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from zabota.accounts.auth import actor
 from zabota.core.errors import ValidationFailed
@@ -28,7 +29,7 @@ from zabota.customers.schemas import (
 router = Router(tags=["customers"])
 
 SYSTEM = Path(..., min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
-VALUE = Path(..., min_length=1, max_length=200)
+VALUE = Path(..., min_length=1, max_length=200, pattern=r"^[^\x00]+$")
 
 
 def present_contact(c: Contact) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def _page(qs: Any, cursor: int | None, limit: int) -> tuple[list[Any], str | Non
 def _cursor(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not re.fullmatch(r"[0-9]{1,18}", value):
         raise ValidationFailed("cursor is not valid", fields={"cursor": "invalid"})
     return int(value)
 
@@ -107,10 +108,10 @@ def list_contacts(
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     data = payload.model_dump(exclude_unset=True)
     c = actions.save_contact(actor=actor(request), **data)
-    return 201, present_contact(access_contact(actor(request), c.pk))
+    return Status(201, present_contact(access_contact(actor(request), c.pk)))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="A contact")
@@ -127,10 +128,10 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactIn) ->
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact without tickets")
-def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
     me = actor(request)
     actions.delete_contact(actor=me, contact=access_contact(me, contact_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.put(
@@ -140,12 +141,12 @@ def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
 )
 def upsert_contact(
     request: HttpRequest, payload: ContactIn, system: str = SYSTEM, value: str = VALUE
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     me = actor(request)
     data = payload.model_dump(exclude_unset=True)
     data.pop("external_ids", None)
     c, created = actions.upsert_contact_by_external_id(actor=me, system=system, value=value, **data)
-    return (201 if created else 200), present_contact(access_contact(me, c.pk))
+    return Status((201 if created else 200), present_contact(access_contact(me, c.pk)))
 
 
 # --- Organizations ---------------------------------------------------------------------------
@@ -169,10 +170,10 @@ def list_organizations(
 
 
 @router.post("/organizations", response={201: OrganizationOut}, summary="Create an organization")
-def create_organization(request: HttpRequest, payload: OrganizationIn) -> tuple[int, dict[str, Any]]:
+def create_organization(request: HttpRequest, payload: OrganizationIn) -> Status[dict[str, Any]]:
     me = actor(request)
     o = actions.save_organization(actor=me, **payload.model_dump(exclude_unset=True))
-    return 201, present_organization(access_organization(me, o.pk))
+    return Status(201, present_organization(access_organization(me, o.pk)))
 
 
 @router.get("/organizations/{organization_id}", response=OrganizationOut, summary="An organization")
@@ -191,10 +192,10 @@ def update_organization(
 
 
 @router.delete("/organizations/{organization_id}", response={204: None}, summary="Delete an organization")
-def delete_organization(request: HttpRequest, organization_id: int) -> tuple[int, None]:
+def delete_organization(request: HttpRequest, organization_id: int) -> Status[None]:
     me = actor(request)
     actions.delete_organization(actor=me, organization=access_organization(me, organization_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.put(
@@ -204,23 +205,21 @@ def delete_organization(request: HttpRequest, organization_id: int) -> tuple[int
 )
 def upsert_organization(
     request: HttpRequest, payload: OrganizationIn, system: str = SYSTEM, value: str = VALUE
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     me = actor(request)
     data = payload.model_dump(exclude_unset=True)
     data.pop("external_ids", None)
     o, created = actions.upsert_organization_by_external_id(actor=me, system=system, value=value, **data)
-    return (201 if created else 200), present_organization(access_organization(me, o.pk))
+    return Status((201 if created else 200), present_organization(access_organization(me, o.pk)))
 
 
 @router.post("/organizations/{organization_id}/projects", response={201: ProjectOut}, summary="Add a project")
-def create_project(
-    request: HttpRequest, organization_id: int, payload: ProjectIn
-) -> tuple[int, dict[str, Any]]:
+def create_project(request: HttpRequest, organization_id: int, payload: ProjectIn) -> Status[dict[str, Any]]:
     me = actor(request)
     p = actions.create_project(
         actor=me, organization=access_organization(me, organization_id), name=payload.name
     )
-    return 201, {"id": p.pk, "name": p.name}
+    return Status(201, {"id": p.pk, "name": p.name})
 
 
 @router.get("/tiers", response=list[TierOut], summary="Customer tiers, most important first")

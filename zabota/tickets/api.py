@@ -7,8 +7,9 @@ import binascii
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.http import FileResponse, HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from zabota.accounts.auth import actor
 from zabota.accounts.models import Agent, Team
@@ -19,7 +20,7 @@ from zabota.tickets import actions
 from zabota.tickets.actions.common import Upload
 from zabota.tickets.actions.update import UNSET
 from zabota.tickets.choices import Priority
-from zabota.tickets.models import Attachment, Inbox, Message, Tag
+from zabota.tickets.models import Attachment, Inbox, Message, Tag, Ticket
 from zabota.tickets.queries import (
     TicketFilter,
     TimelineEntry,
@@ -142,8 +143,11 @@ def present_entry(e: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def present_detail(agent: Agent, ticket_id: int) -> dict[str, Any]:
-    t = access_ticket(agent, ticket_id)
+def present_detail(agent: Agent, ticket: Ticket | int) -> dict[str, Any]:
+    """The ticket with its timeline. Given an id, the agent must be able to see it; given the
+    ticket an action just returned, it is shown as it is after the agent's own change, even when
+    that change (handing it to a restricted team, unfollowing) takes it out of their sight."""
+    t = access_ticket(agent, ticket) if isinstance(ticket, int) else ticket
     data = present_row(load_rows([t.pk])[0])
     data.update(
         {
@@ -231,33 +235,35 @@ def list_(
 
 
 @router.post("/tickets", response={201: TicketDetail}, summary="Open a ticket")
-def create(request: HttpRequest, payload: TicketCreate) -> tuple[int, dict[str, Any]]:
+def create(request: HttpRequest, payload: TicketCreate) -> Status[dict[str, Any]]:
     me = actor(request)
-    if payload.requester_id is not None:
-        requester = _get(Contact, payload.requester_id, "requester_id")
-    elif payload.requester is not None:
-        requester = find_or_create_contact(email=payload.requester.email, name=payload.requester.name)
-    else:
-        raise ValidationFailed("give requester (email) or requester_id", fields={"requester": "required"})
-    ticket = actions.create_ticket(
-        actor=me,
-        requester=requester,
-        subject=payload.subject,
-        body_text=payload.body,
-        body_html=payload.body_html,
-        channel=payload.channel,
-        inbox=_get(Inbox, payload.inbox_id, "inbox_id"),
-        priority=Priority.from_name(payload.priority),
-        kind=payload.kind,
-        team=_get(Team, payload.team_id, "team_id"),
-        assignee=_get(Agent, payload.assignee_id, "assignee_id"),
-        project=_get(Project, payload.project_id, "project_id"),
-        tags=payload.tags,
-        custom_fields=payload.custom_fields,
-        attachments=_uploads(payload.attachments),
-        first_message_is_note=payload.as_note,
-    )
-    return 201, present_detail(me, ticket.pk)
+    # One transaction: a refused ticket must not leave a newly created requester behind.
+    with transaction.atomic():
+        if payload.requester_id is not None:
+            requester = _get(Contact, payload.requester_id, "requester_id")
+        elif payload.requester is not None:
+            requester = find_or_create_contact(email=payload.requester.email, name=payload.requester.name)
+        else:
+            raise ValidationFailed("give requester (email) or requester_id", fields={"requester": "required"})
+        ticket = actions.create_ticket(
+            actor=me,
+            requester=requester,
+            subject=payload.subject,
+            body_text=payload.body,
+            body_html=payload.body_html,
+            channel=payload.channel,
+            inbox=_get(Inbox, payload.inbox_id, "inbox_id"),
+            priority=Priority.from_name(payload.priority),
+            kind=payload.kind,
+            team=_get(Team, payload.team_id, "team_id"),
+            assignee=_get(Agent, payload.assignee_id, "assignee_id"),
+            project=_get(Project, payload.project_id, "project_id"),
+            tags=payload.tags,
+            custom_fields=payload.custom_fields,
+            attachments=_uploads(payload.attachments),
+            first_message_is_note=payload.as_note,
+        )
+    return Status(201, present_detail(me, ticket))
 
 
 @router.get("/tickets/{ticket_id}", response=TicketDetail, summary="A ticket with its timeline")
@@ -299,14 +305,14 @@ def update(request: HttpRequest, ticket_id: int, payload: TicketUpdate) -> dict[
         kwargs["snoozed_until"] = None
     elif "snoozed_until" in fields and payload.snoozed_until is not None:
         kwargs["snoozed_until"] = payload.snoozed_until
-    actions.update_ticket(
+    ticket = actions.update_ticket(
         actor=me, ticket_id=ticket_id, **{k: v for k, v in kwargs.items() if v is not UNSET}
     )
-    return present_detail(me, ticket_id)
+    return present_detail(me, ticket)
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut}, summary="Post a public reply")
-def post_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> tuple[int, dict[str, Any]]:
+def post_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> Status[dict[str, Any]]:
     message = actions.reply(
         actor=actor(request),
         ticket_id=ticket_id,
@@ -315,11 +321,11 @@ def post_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> tuple[
         attachments=_uploads(payload.attachments),
         status=payload.status,
     )
-    return 201, present_message(message)
+    return Status(201, present_message(message))
 
 
 @router.post("/tickets/{ticket_id}/notes", response={201: MessageOut}, summary="Add an internal note")
-def post_note(request: HttpRequest, ticket_id: int, payload: MessageIn) -> tuple[int, dict[str, Any]]:
+def post_note(request: HttpRequest, ticket_id: int, payload: MessageIn) -> Status[dict[str, Any]]:
     message = actions.add_note(
         actor=actor(request),
         ticket_id=ticket_id,
@@ -327,22 +333,21 @@ def post_note(request: HttpRequest, ticket_id: int, payload: MessageIn) -> tuple
         body_html=payload.body_html,
         attachments=_uploads(payload.attachments),
     )
-    return 201, present_message(message)
+    return Status(201, present_message(message))
 
 
 @router.post("/tickets/{ticket_id}/merge", response=TicketDetail, summary="Merge this ticket into another")
 def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, Any]:
     me = actor(request)
     target = actions.merge_tickets(actor=me, source_id=ticket_id, target_id=payload.into_ticket_id)
-    return present_detail(me, target.pk)
+    return present_detail(me, target)
 
 
 @router.post("/tickets/{ticket_id}/followers", response=TicketDetail, summary="Add a follower (agent)")
 def follow(request: HttpRequest, ticket_id: int, payload: FollowerIn) -> dict[str, Any]:
     me = actor(request)
     agent = _get(Agent, payload.agent_id, "agent_id")
-    actions.add_follower(actor=me, ticket_id=ticket_id, agent=agent)
-    return present_detail(me, ticket_id)
+    return present_detail(me, actions.add_follower(actor=me, ticket_id=ticket_id, agent=agent))
 
 
 @router.delete(
@@ -353,8 +358,7 @@ def unfollow(request: HttpRequest, ticket_id: int, agent_id: int) -> dict[str, A
     agent = Agent.objects.filter(pk=agent_id).first()
     if agent is None:
         raise NotFound(f"agent {agent_id} not found")
-    actions.remove_follower(actor=me, ticket_id=ticket_id, agent=agent)
-    return present_detail(me, ticket_id)
+    return present_detail(me, actions.remove_follower(actor=me, ticket_id=ticket_id, agent=agent))
 
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment", response={200: None})

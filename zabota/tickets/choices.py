@@ -96,6 +96,7 @@ class ErrorCode(models.TextChoices):
     ILLEGAL_TRANSITION = "illegal_transition"
     MERGED = "ticket_merged"
     MERGE_SELF = "merge_into_self"
+    MERGE_OTHER_REQUESTER = "merge_other_requester"
     NOT_ASSIGNABLE = "not_assignable"
     REPLY_NOT_ALLOWED = "reply_not_allowed"
     READ_ONLY = "read_only"

@@ -162,13 +162,26 @@ def _cursor_encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), default=str).encode()).decode().rstrip("=")
 
 
-def _cursor_decode(cursor: str, n: int) -> list[Any]:
+def _cursor_decode(cursor: str, kinds: str) -> list[Any]:
+    """The values of a cursor, checked against ``kinds`` ("i" an integer, "d" a timestamp), so a
+    tampered cursor is a 422, never a database error."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != n:
+        if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError
-        return values
+        out: list[Any] = []
+        for kind, value in zip(kinds, values, strict=True):
+            if kind == "i":
+                if isinstance(value, bool) or not isinstance(value, int) or not -(2**62) < value < 2**62:
+                    raise ValueError
+                out.append(value)
+            else:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError
+                out.append(parsed)
+        return out
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise ValidationFailed("cursor is not valid", fields={"cursor": "invalid"}) from exc
 
@@ -211,20 +224,20 @@ def _keyset(sort: str, cursor: str | None) -> tuple[list[str], Q | None]:
     if sort == "queue":
         order = ["-priority", "id"]
         if cursor:
-            p, i = _cursor_decode(cursor, 2)
+            p, i = _cursor_decode(cursor, "ii")
             return order, Q(priority__lt=p) | Q(priority=p, id__gt=i)
         return order, None
     if sort == "oldest":
         order = ["id"]
-        return order, (Q(id__gt=_cursor_decode(cursor, 1)[0]) if cursor else None)
+        return order, (Q(id__gt=_cursor_decode(cursor, "i")[0]) if cursor else None)
     if sort == "updated":
         order = ["-updated_at", "-id"]
         if cursor:
-            u, i = _cursor_decode(cursor, 2)
+            u, i = _cursor_decode(cursor, "di")
             return order, Q(updated_at__lt=u) | Q(updated_at=u, id__lt=i)
         return order, None
     order = ["-id"]
-    return order, (Q(id__lt=_cursor_decode(cursor, 1)[0]) if cursor else None)
+    return order, (Q(id__lt=_cursor_decode(cursor, "i")[0]) if cursor else None)
 
 
 def _cursor_for(sort: str, row: dict[str, Any]) -> str:
@@ -399,7 +412,7 @@ def search_tickets(
     limit = max(1, min(limit, settings.API_PAGE_SIZE_MAX))
     engine = backend()
     q = visibility_q(actor)
-    before = int(_cursor_decode(cursor, 1)[0]) if cursor else None
+    before = _cursor_decode(cursor, "i")[0] if cursor else None
 
     found: list[int] = []
     exhausted = False
@@ -408,7 +421,7 @@ def search_tickets(
             actor, engine.match_ids(terms, before_id=None, limit=settings.SEARCH_CANDIDATES)
         )
         ranked = engine.rank(terms, candidates)
-        offset = int(before or 0)
+        offset = max(0, before or 0)
         found = ranked[offset : offset + limit + 1]
         has_more = len(found) > limit
         found = found[:limit]

@@ -63,6 +63,8 @@ def create_ticket(
         raise ValidationFailed("subject is longer than 500 characters", fields={"subject": "too_long"})
     if channel not in Channel.values:
         raise ValidationFailed(f"unknown channel {channel!r}", fields={"channel": "invalid"})
+    if priority not in Priority.values:
+        raise ValidationFailed(f"unknown priority {priority!r}", fields={"priority": "invalid"})
     if kind not in Kind.values:
         raise ValidationFailed(f"unknown kind {kind!r}", fields={"kind": "invalid"})
     if project is not None and project.organization_id != requester.organization_id:

@@ -17,6 +17,9 @@ from zabota.tickets.search import reindex
 def merge_tickets(*, actor: Actor, source_id: int, target_id: int) -> Ticket:
     """Move the source's messages, tags and followers to the target; close the source.
 
+    Both tickets must have the same requester (409 otherwise): a merge never shows one
+    customer's conversation to another.
+
     The source keeps its number and activity and points at the target (``merged_into``), so
     links to it still lead somewhere. Both timelines record the merge.
     """
@@ -33,6 +36,13 @@ def merge_tickets(*, actor: Actor, source_id: int, target_id: int) -> Ticket:
         if target.merged_into_id is not None or target.status == Status.CLOSED:
             raise IllegalTransition(
                 f"ticket #{target.number} is closed; merge into an open ticket", code=ErrorCode.MERGED
+            )
+        if source.requester_id != target.requester_id:
+            # Moving one customer's conversation onto another's ticket would show it to them.
+            raise Conflict(
+                f"tickets #{source.number} and #{target.number} have different requesters; "
+                "only one customer's tickets can be merged",
+                code=ErrorCode.MERGE_OTHER_REQUESTER,
             )
         now = clock.now()
         Message.objects.filter(ticket=source).update(ticket=target)
