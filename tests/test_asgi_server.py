@@ -10,7 +10,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 
-from zabota.config.asgi import PooledWsgiToAsgi
+from zabota.config.asgi import PooledWsgiToAsgi, closing
 
 
 async def _get(
@@ -44,7 +44,7 @@ async def _get(
 
 @pytest.mark.django_db(transaction=True)
 def test_requests_are_answered_through_the_asgi_application() -> None:
-    app = PooledWsgiToAsgi(WSGIHandler(), threads=1)  # the adapter `zabota run` serves HTTP with
+    app = PooledWsgiToAsgi(closing(WSGIHandler()), threads=1)  # the adapter `zabota run` serves HTTP with
     try:
         _exercise(app)
     finally:
@@ -63,3 +63,26 @@ def _exercise(app: PooledWsgiToAsgi) -> None:
     assert status == 401
     assert headers[b"content-type"].startswith(b"application/json")
     assert json.loads(body)["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_request_through_the_adapter_is_finished(monkeypatch) -> None:
+    """Django's request_finished (which recycles database connections) fires for each one."""
+    from django.core.signals import request_finished
+
+    finished = []
+
+    def count(**kwargs: object) -> None:
+        finished.append(1)
+
+    request_finished.connect(count)
+    app = PooledWsgiToAsgi(closing(WSGIHandler()), threads=1)
+    try:
+        for _ in range(3):
+            asyncio.run(_get(app, "/healthz"))
+    finally:
+        request_finished.disconnect(count)
+        app.executor.submit(connections.close_all).result()
+        app.executor.shutdown()
+
+    assert len(finished) == 3

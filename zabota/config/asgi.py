@@ -53,6 +53,24 @@ class PooledWsgiToAsgi(WsgiToAsgi):
         )
 
 
-http_application = PooledWsgiToAsgi(WSGIHandler(), threads=settings.HTTP_THREADS)
+def closing(app: Any) -> Any:
+    """Wrap a WSGI app so the response's ``close()`` is called once it has been sent.
+
+    The WSGI spec requires it and asgiref's adapter doesn't: Django fires ``request_finished``
+    there (closing expired database connections) and file responses close their files."""
+
+    def wrapped(environ: Any, start_response: Any) -> Any:
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wrapped
+
+
+http_application = PooledWsgiToAsgi(closing(WSGIHandler()), threads=settings.HTTP_THREADS)
 
 application = ProtocolTypeRouter({"http": http_application, "websocket": URLRouter([])})

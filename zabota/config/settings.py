@@ -7,8 +7,10 @@ here is listed in the README's configuration table.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -28,10 +30,20 @@ def _secret_key() -> str:
     if key:
         return key
     key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(64))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    try:
+        # O_EXCL: when two processes start at once, one writes the key and both read it.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(64))
+    for _ in range(50):
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.1)
+    raise ConfigError(f"{key_file} is empty; delete it or set SECRET_KEY")
 
 
 SECRET_KEY = _secret_key()
@@ -167,7 +179,8 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
+# Attachments arrive base64-encoded in JSON (4/3 of their size), plus the rest of the request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES * 4 // 3 + 2 * 1024 * 1024
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
 if STORAGE_BACKEND == "s3":
     _default_storage = {

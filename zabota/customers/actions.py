@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from zabota.accounts.models import Agent
 from zabota.core import clock
 from zabota.core.errors import Conflict, PermissionDenied, ValidationFailed
+from zabota.core.events import publish
+from zabota.customers.events import ContactChanged
 from zabota.customers.models import (
     AttributeDefinition,
     AttributeTarget,
@@ -43,6 +45,8 @@ def _require_admin(actor: Agent) -> None:
 
 def normalise_email(email: str) -> str:
     email = (email or "").strip()
+    if len(email) > 254:
+        raise ValidationFailed("an email address has at most 254 characters", fields={"email": "too_long"})
     try:
         validate_email(email)
     except ValidationError as exc:
@@ -244,6 +248,8 @@ def delete_organization(*, actor: Agent, organization: Organization) -> None:
 
 def create_project(*, actor: Agent, organization: Organization, name: str) -> Project:
     _require_writer(actor)
+    if not name.strip():
+        raise ValidationFailed("the project needs a name", fields={"name": "required"})
     try:
         with transaction.atomic():
             return Project.objects.create(organization=organization, name=name.strip()[:200])
@@ -280,6 +286,7 @@ def save_contact(
         _require_writer(actor)
     with transaction.atomic():
         c = contact or Contact()
+        searchable_before = (c.name, _email_set(c)) if c.pk else None
         if name is not None:
             c.name = name.strip()[:200]
         if organization_id is not _UNSET:
@@ -337,7 +344,13 @@ def save_contact(
         if external_ids:
             for system, value in external_ids.items():
                 _claim_external_id(ContactExternalId, "contact", c, system, value)
+        if searchable_before is not None and searchable_before != (c.name, _email_set(c)):
+            publish(ContactChanged(contact_id=c.pk))
     return c
+
+
+def _email_set(contact: Contact) -> frozenset[str]:
+    return frozenset(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
 
 
 def _check_timezone(name: str) -> None:

@@ -92,7 +92,7 @@ def list_contacts(
     request: HttpRequest,
     q: str | None = Query(None, max_length=200, description="Part of a name or email"),
     email: str | None = Query(None, max_length=254),
-    organization_id: int | None = None,
+    organization_id: int | None = Query(None, ge=1, le=2**63 - 1),
     cursor: str | None = Query(None, max_length=20),
     limit: int = Query(50, ge=1, le=100),
 ) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from ninja import Query, Router, Status
 
 from zabota.accounts.auth import actor
 from zabota.accounts.models import Agent, Team
+from zabota.core import clock
 from zabota.core.errors import NotFound, ValidationFailed
 from zabota.customers.actions import find_or_create_contact
 from zabota.customers.models import Contact, Project
@@ -47,6 +48,7 @@ from zabota.tickets.schemas import (
 
 router = Router(tags=["tickets"])
 PRIORITY_NAMES = {int(p): p.name.lower() for p in Priority}
+MAX_ID = 2**63 - 1  # ids in query filters are bounded, so no driver overflows on a huge number
 
 
 # --- Presenters ------------------------------------------------------------------------------
@@ -202,13 +204,13 @@ def list_(
     ),
     priority: list[str] = Query(None),
     kind: list[str] = Query(None),
-    assignee_id: int | None = None,
+    assignee_id: int | None = Query(None, ge=1, le=MAX_ID),
     assignee: str | None = Query(None, description="'me' for the caller's tickets"),
     unassigned: bool = False,
-    team_id: int | None = None,
+    team_id: int | None = Query(None, ge=1, le=MAX_ID),
     tag: str | None = Query(None, max_length=64),
-    organization_id: int | None = None,
-    requester_id: int | None = None,
+    organization_id: int | None = Query(None, ge=1, le=MAX_ID),
+    requester_id: int | None = Query(None, ge=1, le=MAX_ID),
     updated_since: datetime | None = None,
     sort: str = Query("newest", description="queue (priority, then oldest), newest, oldest, updated"),
     cursor: str | None = Query(None, max_length=200),
@@ -227,7 +229,7 @@ def list_(
         tag=tag,
         organization_id=organization_id,
         requester_id=requester_id,
-        updated_since=updated_since,
+        updated_since=clock.checked(updated_since, "updated_since") if updated_since else None,
         sort=sort,
     )
     page = list_tickets(me, flt, cursor=cursor, limit=limit)
@@ -304,7 +306,7 @@ def update(request: HttpRequest, ticket_id: int, payload: TicketUpdate) -> dict[
     if payload.unsnooze:
         kwargs["snoozed_until"] = None
     elif "snoozed_until" in fields and payload.snoozed_until is not None:
-        kwargs["snoozed_until"] = payload.snoozed_until
+        kwargs["snoozed_until"] = clock.checked(payload.snoozed_until, "snoozed_until")
     ticket = actions.update_ticket(
         actor=me, ticket_id=ticket_id, **{k: v for k, v in kwargs.items() if v is not UNSET}
     )

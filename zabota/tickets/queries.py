@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from zabota.accounts.models import Agent, Role, Team
 from zabota.accounts.queries import team_ids_of
+from zabota.core import clock
 from zabota.core.errors import NotFound, ValidationFailed
 from zabota.core.search import backend, query_terms
 from zabota.customers.models import Contact
@@ -177,10 +178,7 @@ def _cursor_decode(cursor: str, kinds: str) -> list[Any]:
                     raise ValueError
                 out.append(value)
             else:
-                parsed = datetime.fromisoformat(value)
-                if parsed.tzinfo is None:
-                    raise ValueError
-                out.append(parsed)
+                out.append(clock.checked(datetime.fromisoformat(value)))
         return out
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise ValidationFailed("cursor is not valid", fields={"cursor": "invalid"}) from exc
@@ -393,6 +391,7 @@ class SearchResult:
 
 
 COUNT_CAP = 1000
+SEARCH_SCAN_LIMIT = 20_000  # matches examined per page for an actor who may see few of them
 
 
 def search_tickets(
@@ -429,7 +428,7 @@ def search_tickets(
     else:
         batch = limit + 1
         scanned = 0
-        while len(found) <= limit and scanned < 20_000:
+        while len(found) <= limit and scanned < SEARCH_SCAN_LIMIT:
             ids = engine.match_ids(terms, before_id=before, limit=batch)
             if not ids:
                 exhausted = True
@@ -443,7 +442,10 @@ def search_tickets(
             batch = min(batch * 4, 5000)
         has_more = len(found) > limit or not exhausted
         found = found[:limit]
-        next_cursor = _cursor_encode([found[-1]]) if has_more and found else None
+        # Continue after the last row shown; after the last id scanned when the scan stopped at
+        # its cap with nothing (or too little) visible, so the client can keep paging.
+        resume = found[-1] if len(found) == limit else before
+        next_cursor = _cursor_encode([resume]) if has_more and resume is not None else None
     if q is None:
         total = engine.count(terms, cap=COUNT_CAP + 1)
         capped = total > COUNT_CAP

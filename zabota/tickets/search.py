@@ -13,10 +13,15 @@ from zabota.customers.models import ContactEmail
 from zabota.tickets.choices import MessageKind
 from zabota.tickets.models import Message, Ticket
 
+MAX_DOCUMENT = 200_000  # characters of normalised text; keeps PostgreSQL's tsvector under 1 MB
+
 
 def document_text(subject: str, bodies: Iterable[str], contact_name: str, emails: Iterable[str]) -> str:
+    """Subject, requester and messages, stemmed; a ticket with megabytes of pasted logs is
+    searchable by its first ``MAX_DOCUMENT`` characters."""
     parts = [subject, contact_name, *emails, *bodies]
-    return normalise("\n".join(p for p in parts if p))
+    text = normalise("\n".join(p for p in parts if p))
+    return text[:MAX_DOCUMENT].rpartition(" ")[0] if len(text) > MAX_DOCUMENT else text
 
 
 def reindex(ticket_ids: Iterable[int]) -> None:

@@ -102,11 +102,12 @@ def reply(
     with transaction.atomic():
         ticket = lock_ticket(actor, ticket_id)
         new_status = status
+        if ticket.status == Status.CLOSED and ticket.merged_into_id is None:
+            # Closed is final; a merged ticket gets its own, more helpful error below.
+            raise IllegalTransition(
+                f"ticket #{ticket.number} is closed; open a new ticket", code=ErrorCode.ILLEGAL_TRANSITION
+            )
         if isinstance(actor, Contact):
-            if ticket.status == Status.CLOSED:
-                raise IllegalTransition(
-                    "this ticket is closed; open a new request", code=ErrorCode.ILLEGAL_TRANSITION
-                )
             if ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD) and new_status is None:
                 new_status = Status.OPEN if ticket.status != Status.ON_HOLD else None
         elif new_status is None and ticket.status == Status.NEW:
