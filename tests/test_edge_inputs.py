@@ -102,3 +102,10 @@ def test_search_paging_goes_on_past_a_stretch_the_agent_may_not_see(
 
     assert seen == [visible.pk]
     assert pages > 1  # the first pages were empty but said "there is more"
+
+
+def test_an_unknown_kind_in_the_ticket_list_filter_is_a_422(alice_api, support_ticket):
+    response = alice_api.get("/tickets", {"kind": "complaints"})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"kind": "invalid"}

@@ -30,7 +30,7 @@ from zabota.core import clock
 from zabota.core.errors import NotFound, ValidationFailed
 from zabota.core.search import backend, query_terms
 from zabota.customers.models import Contact
-from zabota.tickets.choices import MessageKind, Priority, Status
+from zabota.tickets.choices import Kind, MessageKind, Priority, Status
 from zabota.tickets.models import Activity, Follower, Message, Tag, Ticket, TicketTag
 
 Actor = Agent | Contact
@@ -155,6 +155,9 @@ class TicketFilter:
         bad = [s for s in self.status if s not in Status.values]
         if bad:
             raise ValidationFailed(f"unknown status {bad[0]!r}", fields={"status": "invalid"})
+        bad = [k for k in self.kind if k not in Kind.values]
+        if bad:
+            raise ValidationFailed(f"unknown kind {bad[0]!r}", fields={"kind": "invalid"})
         if self.sort not in SORTS:
             raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", fields={"sort": "invalid"})
 
