@@ -13,7 +13,7 @@ ticket, two years of timestamps in id order, about 13 % of tickets unsolved (mos
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -286,7 +286,6 @@ def generate(
                 assignee = members[rng.randrange(len(members))]
             priority = rng.choices([1, 2, 3, 4], [15, 55, 22, 8])[0]
             n_msgs = rng.randint(1, 6)
-            parts = [subject, cname, cemail]
             doc_parts = [norm(subject), norm(cname), norm(cemail)]
             t = created
             for m in range(n_msgs):
@@ -351,7 +350,6 @@ def generate(
                 ticket_tags.append((tid, tag))
             followers.append((tid, None, cid, _ts(created, pg)))
             docs.append((tid, " ".join(doc_parts)))
-            del parts
         with transaction.atomic():
             writer.write("tickets_ticket", TICKET_COLS, tickets)
             writer.write("tickets_message", MESSAGE_COLS, messages)
@@ -385,9 +383,3 @@ def generate(
             cur.execute("ANALYZE")
             cur.execute("PRAGMA optimize")
     return written
-
-
-def iter_chunks(n: int) -> Iterator[int]:
-    while n > 0:
-        yield min(n, CHUNK)
-        n -= CHUNK

@@ -70,6 +70,15 @@ def test_carol_cannot_write_on_a_closed_ticket(alice_agent, carol_customer, supp
     assert support_ticket.messages.count() == 1
 
 
+def test_an_agent_cannot_reply_on_a_closed_ticket(alice_agent, support_ticket):
+    update_ticket(actor=alice_agent, ticket_id=support_ticket.pk, status=Status.SOLVED)
+    update_ticket(actor=alice_agent, ticket_id=support_ticket.pk, status=Status.CLOSED)
+
+    with pytest.raises(IllegalTransition):
+        reply(actor=alice_agent, ticket_id=support_ticket.pk, body_text="One more thing")
+    assert support_ticket.messages.count() == 1
+
+
 def test_carol_cannot_reply_on_erins_ticket(carol_customer, billing_ticket):
     with pytest.raises(NotFound):
         reply(actor=carol_customer, ticket_id=billing_ticket.pk, body_text="Let me in")

@@ -73,10 +73,6 @@ def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     return qs if q is None else qs.filter(q)
 
 
-def can_see(actor: Actor, ticket: Ticket) -> bool:
-    return visible_tickets(actor).filter(pk=ticket.pk).exists()
-
-
 def filter_visible(actor: Actor, ids: Sequence[int]) -> list[int]:
     """Those of ``ids`` the actor may see, in the given order.
 
