@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from zabota.accounts.actions import create_or_update_agent
@@ -60,6 +61,7 @@ def test_a_login_without_the_csrf_token_is_refused() -> None:
 def test_an_agent_who_is_not_admin_cannot_use_the_django_admin() -> None:
     create_or_update_agent(email="al@zabota.test", role="agent", password="correct horse battery")
     browser = Client()
-    browser.login(username="al@zabota.test", password="correct horse battery")
+    # django-axes needs the request to count failures; the login itself is the real backend chain.
+    browser.login(request=HttpRequest(), username="al@zabota.test", password="correct horse battery")
 
     assert browser.get("/admin/").status_code == 302

@@ -36,9 +36,15 @@ class Agent(AbstractBaseUser):
     can_reply_publicly = models.BooleanField(
         default=False, help_text="Collaborators only: may this person send public replies?"
     )
-    locale = models.CharField(max_length=8, default="en")
+    locale = models.CharField(
+        max_length=8, default="", blank=True, help_text="en or ru; empty follows the browser."
+    )
     timezone = models.CharField(max_length=64, default="UTC")
     is_active = models.BooleanField(default=True)
+    email_digest = models.BooleanField(default=False, help_text="Send a daily email of unread notifications.")
+    session_version = models.PositiveIntegerField(
+        default=0, help_text="Raised by 'log out everywhere': every older session stops being valid."
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = AgentManager()
@@ -52,6 +58,14 @@ class Agent(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    def get_session_auth_hash(self) -> str:
+        """Django checks this on every request; raising ``session_version`` ends all sessions."""
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "zabota.accounts.Agent.session", f"{self.password}:{self.session_version}", algorithm="sha256"
+        ).hexdigest()
 
     @property
     def is_admin(self) -> bool:

@@ -73,4 +73,15 @@ def closing(app: Any) -> Any:
 
 http_application = PooledWsgiToAsgi(closing(WSGIHandler()), threads=settings.HTTP_THREADS)
 
-application = ProtocolTypeRouter({"http": http_application, "websocket": URLRouter([])})
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from zabota.web.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        # Session-authenticated sockets from our own origin only (no cross-site WebSocket hijack).
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -61,10 +61,18 @@ INSTALLED_APPS = [
     "ninja",
     "huey.contrib.djhuey",
     "channels",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "zabota.core",
     "zabota.accounts",
     "zabota.customers",
     "zabota.tickets",
+    "zabota.notifications",
+    "zabota.web",
+    "zabota.portal",
 ]
 
 MIDDLEWARE = [
@@ -75,9 +83,23 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # After authentication: the agent's own language and time zone win over the browser's.
+    "zabota.web.middleware.AgentPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins before checking passwords
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/inbox/"
 
 ROOT_URLCONF = "zabota.config.urls"
 ASGI_APPLICATION = "zabota.config.asgi.application"
@@ -93,6 +115,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "csp.context_processors.nonce",
+                "zabota.web.context_processors.workspace",
             ],
         },
     },
@@ -168,6 +194,7 @@ LANGUAGES = [("en", "English"), ("ru", "Русский")]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "zabota" / "locale"]
 
 # --- Static files, uploads, storage ---------------------------------------------------------
 STATIC_URL = "/static/"
@@ -226,7 +253,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
-X_FRAME_OPTIONS = "DENY"
+X_FRAME_OPTIONS = "DENY"  # the PDF preview alone opts in to SAMEORIGIN (xframe_options_sameorigin)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 HTTPS = env_bool("ZABOTA_HTTPS", False)
@@ -242,6 +269,37 @@ if HTTPS:
     # Load balancers and the worker probe health over plain HTTP on the private network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Content-Security-Policy on every response: no inline script, no third-party origins. Scripts and
+# styles are our own static files; images, video and PDFs come from this origin (attachment
+# previews) or blob: (pasted images before upload); WebSockets go back to this origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", "ws:", "wss:"] if not HTTPS else ["'self'", "wss:"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+# Login lockout (django-axes): 5 failures for one account from one address lock it for 15 min.
+AXES_FAILURE_LIMIT = env_int("ZABOTA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("ZABOTA_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/lockout.html"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else 0
+OTP_TOTP_ISSUER = env_str("ZABOTA_OTP_ISSUER", "Zabota")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -251,6 +309,9 @@ LOGGING = {
 }
 
 # --- Zabota ---------------------------------------------------------------------------------
+PORTAL_LINK_MINUTES = env_int("ZABOTA_PORTAL_LINK_MINUTES", 30)  # a sign-in link's life (<= 60)
+if not 1 <= PORTAL_LINK_MINUTES <= 60:
+    raise ConfigError("ZABOTA_PORTAL_LINK_MINUTES must be between 1 and 60")
 HTTP_THREADS = env_int("ZABOTA_HTTP_THREADS", 8)
 API_PAGE_SIZE_MAX = 100
 SEARCH_CANDIDATES = env_int("ZABOTA_SEARCH_CANDIDATES", 1000)

@@ -1,8 +1,7 @@
-"""URL map: the API, health, the Django admin. The agent UI and the portal come later."""
+"""URL map: the API, health, the Django admin, the agent workspace and the customer portal."""
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 from zabota.config.api import api
 from zabota.core.views import healthz
@@ -11,5 +10,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/api/docs", permanent=False)),
+    path("portal/", include("zabota.portal.urls")),
+    path("notifications/", include("zabota.notifications.urls")),
+    path("customers/", include("zabota.customers.urls")),
+    path("", include("zabota.tickets.urls")),
+    path("", include("zabota.web.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from zabota.tickets.models.activity import Activity
 from zabota.tickets.models.message import Attachment, Message
+from zabota.tickets.models.saved_view import SavedView
 from zabota.tickets.models.ticket import CustomFieldDefinition, Follower, Inbox, Tag, Ticket, TicketTag
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Follower",
     "Inbox",
     "Message",
+    "SavedView",
     "Tag",
     "Ticket",
     "TicketTag",

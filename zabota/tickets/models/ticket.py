@@ -12,8 +12,15 @@ class Inbox(models.Model):
     """Where conversations arrive: a brand or a mailbox inside the one installation."""
 
     name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(
+        max_length=64, unique=True, null=True, blank=True, help_text="The portal's address: /portal/<slug>/."
+    )
     email = models.EmailField(blank=True)
     color = models.CharField(max_length=16, default="#2563eb")
+    logo = models.FileField(
+        upload_to="branding/", blank=True, help_text="PNG, JPEG or WebP shown on the portal."
+    )
+    portal_greeting = models.TextField(blank=True, help_text="Shown above the portal's sign-in form.")
     default_team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:

@@ -1,0 +1,1 @@
+"""Reactions to ticket events that notify agents (filled in with the notification rules)."""

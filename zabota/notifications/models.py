@@ -1,0 +1,34 @@
+"""In-app notifications for agents: assigned to you, mentioned in a note, customer replied."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zabota.core import clock
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", _("Assigned to you")
+    MENTIONED = "mentioned", _("Mentioned you")
+    CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+
+
+class Notification(models.Model):
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False)
+    message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    actor_name = models.CharField(max_length=200, blank=True, help_text="Who caused it, as shown.")
+    created_at = models.DateTimeField(default=clock.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When a digest included it.")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["agent", "read_at", "-id"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.agent_id} on ticket {self.ticket_id}"

@@ -1,0 +1,1 @@
+"""Forms of the agent workspace (one module per page)."""

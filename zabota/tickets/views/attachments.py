@@ -1,0 +1,7 @@
+"""Agent workspace: attachment download and inline preview."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

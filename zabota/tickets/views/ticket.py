@@ -1,0 +1,7 @@
+"""Agent workspace: ticket pages (htmx; thin: forms in, actions and queries out)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""The workspace shell's pages: sign-in, preferences, and the team leads' settings pages."""
