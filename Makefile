@@ -7,6 +7,10 @@ Z      := $(BIN)/zabota
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TICKETS ?= 100000
+# `make run` is the demo: mail (portal sign-in links, digests) is written to var/mail/ unless an
+# EMAIL_BACKEND is configured.
+EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+export EMAIL_BACKEND
 
 .PHONY: run test lint format bench venv clean
 
