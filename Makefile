@@ -9,8 +9,7 @@ PORT   ?= 8000
 TICKETS ?= 100000
 # `make run` is the demo: mail (portal sign-in links, digests) is written to var/mail/ unless an
 # EMAIL_BACKEND is configured.
-EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
-export EMAIL_BACKEND
+run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
 
 .PHONY: run test lint format bench venv clean
 
