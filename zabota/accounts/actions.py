@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zabota.accounts.models import Agent, ApiToken, Role, Team, TokenScope, hash_token
 from zabota.core import clock
@@ -77,3 +78,101 @@ def record_token_use(token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+# --- Sign-in, the agent's own preferences and second factor -------------------------------------
+# Called by the workspace (zabota/web): every change an agent makes to their own account.
+
+
+def update_preferences(*, actor: Agent, locale: str, timezone: str, email_digest: bool) -> Agent:
+    """The agent's language ("" follows the browser), time zone and daily digest choice."""
+    import zoneinfo
+
+    from django.conf import settings
+
+    languages = {code for code, _name in settings.LANGUAGES}
+    if locale and locale not in languages:
+        raise ValidationFailed("unknown language", fields={"locale": "invalid"})
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed("unknown time zone", fields={"timezone": "invalid"}) from exc
+    if timezone not in zoneinfo.available_timezones() and timezone != "UTC":
+        raise ValidationFailed("unknown time zone", fields={"timezone": "invalid"})
+    actor.locale = locale
+    actor.timezone = timezone
+    actor.email_digest = email_digest
+    actor.save(update_fields=["locale", "timezone", "email_digest"])
+    return actor
+
+
+def change_password(*, actor: Agent, current_password: str, new_password: str) -> Agent:
+    """Set a new password after checking the current one. Other sessions end (Django's session
+    hash includes the password); the caller keeps the current one with update_session_auth_hash."""
+    if not actor.check_password(current_password):
+        raise ValidationFailed("the current password is not right", fields={"current_password": "wrong"})
+    try:
+        validate_password(new_password, user=actor)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), fields={"new_password": "invalid"}) from exc
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    return actor
+
+
+def log_out_everywhere(*, actor: Agent) -> Agent:
+    """Raise ``session_version``: every existing session of this agent stops being valid."""
+    from django.db.models import F
+
+    Agent.objects.filter(pk=actor.pk).update(session_version=F("session_version") + 1)
+    actor.refresh_from_db(fields=["session_version"])
+    return actor
+
+
+def confirmed_totp_device(agent: Agent) -> TOTPDevice | None:
+    """The agent's confirmed TOTP device (the second factor at sign-in), if any."""
+    return TOTPDevice.objects.devices_for_user(agent, confirmed=True).first()
+
+
+def verify_second_factor(*, agent: Agent, token: str) -> TOTPDevice | None:
+    """Check a TOTP code at sign-in. django-otp records the attempt on the device (its
+    throttling: each wrong code doubles the wait); returns the device when the code is right."""
+    device = confirmed_totp_device(agent)
+    if device is None or not token.isdigit():
+        if device is not None:
+            device.throttle_increment()
+        return None
+    return device if device.verify_token(token) else None
+
+
+def start_totp_setup(*, actor: Agent) -> TOTPDevice:
+    """A new unconfirmed TOTP device (replacing any earlier unconfirmed one); the agent scans
+    its otpauth URL and confirms with a code before it is asked for at sign-in."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=actor, name="Authenticator app", confirmed=False)
+
+
+def pending_totp_device(agent: Agent) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=agent, confirmed=False).order_by("-pk").first()
+
+
+def confirm_totp(*, actor: Agent, token: str) -> TOTPDevice:
+    """Confirm the pending device with a code from the app; older confirmed devices go."""
+    device = pending_totp_device(actor)
+    if device is None:
+        raise ValidationFailed("start the set-up first", fields={"token": "no_device"})
+    if not token.isdigit() or not device.verify_token(token):
+        raise ValidationFailed("the code is not right", fields={"token": "wrong"})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=actor, confirmed=True).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    return device
+
+
+def disable_totp(*, actor: Agent, password: str) -> None:
+    """Remove every TOTP device of the agent, after checking their password."""
+    if not actor.check_password(password):
+        raise ValidationFailed("the password is not right", fields={"password": "wrong"})
+    TOTPDevice.objects.filter(user=actor).delete()
