@@ -5,11 +5,20 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
-from zabota.web.views import auth
+from zabota.web.views import auth, me
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", RedirectView.as_view(url="/inbox/", permanent=False), name="home"),
     path("login/", auth.login_view, name="login"),
     path("login/otp/", auth.login_otp_view, name="login-otp"),
     path("logout/", auth.logout_view, name="logout"),
+]
+
+urlpatterns += [
+    path("me/", me.me_view, name="me"),
+    path("me/password/", me.password_view, name="me-password"),
+    path("me/two-factor/start/", me.totp_start_view, name="me-totp-start"),
+    path("me/two-factor/confirm/", me.totp_confirm_view, name="me-totp-confirm"),
+    path("me/two-factor/disable/", me.totp_disable_view, name="me-totp-disable"),
+    path("me/logout-everywhere/", me.logout_everywhere_view, name="me-logout-everywhere"),
 ]
