@@ -31,3 +31,31 @@ class PortalLink(models.Model):
 
     def __str__(self) -> str:
         return f"portal link for contact {self.contact_id}"
+
+
+class SignInOutcome(models.TextChoices):
+    SENT = "sent", "Link sent"
+    UNKNOWN = "unknown", "Unknown address"
+    ADDRESS_LIMITED = "address_limited", "Too many links for the address"
+    IP_LIMITED = "ip_limited", "Too many requests from the address's network"
+
+
+class SignInRequest(models.Model):
+    """One request for a sign-in link, known address or not: what the per-IP limit counts.
+
+    It holds no email address on purpose (requests for unknown addresses are counted, not
+    remembered); the per-address limit counts ``PortalLink`` rows instead.
+    """
+
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=SignInOutcome.choices)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["requested_ip", "created_at"], name="signinrequest_ip_recent"),
+            models.Index(fields=["created_at"], name="signinrequest_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-in request from {self.requested_ip}: {self.outcome}"

@@ -1,7 +1,25 @@
-"""Pages of the portal context (htmx; thin)."""
+"""Portal URLs, mounted at /portal/. Fixed paths come first: an inbox slug equal to one of
+``RESERVED_SLUGS`` would be shadowed by them, so the settings pages should refuse those."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from zabota.portal import views
+
+app_name = "portal"
+
+RESERVED_SLUGS = frozenset({"link", "requests", "attachments", "logout"})
+
+urlpatterns: list[URLPattern] = [
+    path("", views.home, name="home"),
+    path("link/<str:token>", views.link, name="link"),
+    path("requests/", views.requests, name="requests"),
+    path("requests/new/", views.new_request, name="new_request"),
+    path("requests/<int:number>/", views.request_page, name="request"),
+    path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("logout/", views.logout, name="logout"),
+    path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("<slug:slug>/logo", views.brand_logo, name="brand_logo"),
+    path("<slug:slug>/", views.brand_home, name="brand"),
+]
