@@ -46,7 +46,9 @@ def assert_strict_csp(resp: Any, where: str) -> None:
     script = d.get("script-src", d.get("default-src"))
     assert script == ["'self'"], f"{where}: script-src {script}"
     for name, values in d.items():
-        assert "'unsafe-inline'" not in values or name.startswith("style-src-attr"), f"{where}: {name} {values}"
+        assert "'unsafe-inline'" not in values or name.startswith("style-src-attr"), (
+            f"{where}: {name} {values}"
+        )
         assert "'unsafe-eval'" not in values, f"{where}: {name} {values}"
         if name in ("script-src", "style-src", "object-src", "default-src"):
             assert "*" not in values and "data:" not in values, f"{where}: {name} {values}"
@@ -55,7 +57,9 @@ def assert_strict_csp(resp: Any, where: str) -> None:
 
 
 @pytest.fixture
-def world(admin: Agent, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket) -> dict[str, Any]:
+def world(
+    admin: Agent, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket
+) -> dict[str, Any]:
     inbox = Inbox.objects.create(name="Acme Support", slug="acme")
     msg = reply(
         actor=alice_agent,
@@ -133,7 +137,9 @@ def test_anonymous_pages_send_a_strict_csp(world: dict[str, Any]) -> None:
             assert script_problems(resp.content.decode()) == [], url
 
 
-def test_portal_pages_send_a_strict_csp(carol_customer: Contact, support_ticket: Ticket, world: dict[str, Any]) -> None:
+def test_portal_pages_send_a_strict_csp(
+    carol_customer: Contact, support_ticket: Ticket, world: dict[str, Any]
+) -> None:
     from zabota.portal import session as portal_session
 
     client = Client()
@@ -179,7 +185,9 @@ def test_every_attachment_downloads_as_an_attachment(admin: Agent, world: dict[s
 
 
 @pytest.mark.parametrize("name", ["drawing.svg", "page.html", "отчёт за март.txt"])
-def test_svg_html_and_other_types_never_preview_inline(admin: Agent, world: dict[str, Any], name: str) -> None:
+def test_svg_html_and_other_types_never_preview_inline(
+    admin: Agent, world: dict[str, Any], name: str
+) -> None:
     client = Client()
     client.force_login(admin)
     att: Attachment = world["attachments"][name]
@@ -203,9 +211,7 @@ def test_safe_previews_are_inline_but_sandboxed(admin: Agent, world: dict[str, A
         assert "sandbox" in d
 
 
-def test_portal_attachments_download_as_attachments(
-    carol_customer: Contact, world: dict[str, Any]
-) -> None:
+def test_portal_attachments_download_as_attachments(carol_customer: Contact, world: dict[str, Any]) -> None:
     from zabota.portal import session as portal_session
 
     client = Client()

@@ -26,7 +26,9 @@ OUR_APPS = {"accounts", "customers", "tickets", "notifications", "portal", "otp_
 
 
 @pytest.fixture
-def world(admin: Agent, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket) -> dict[str, Any]:
+def world(
+    admin: Agent, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket
+) -> dict[str, Any]:
     inbox = Inbox.objects.create(name="Acme Support", slug="acme")
     msg = reply(
         actor=alice_agent,
@@ -55,9 +57,7 @@ def world(admin: Agent, alice_agent: Agent, carol_customer: Contact, support_tic
 def fingerprint() -> dict[str, Any]:
     """Row counts of every model of ours plus the fields a POST could change in place."""
     counts = {
-        m._meta.label: m._default_manager.count()
-        for m in apps.get_models()
-        if m._meta.app_label in OUR_APPS
+        m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.app_label in OUR_APPS
     }
     counts["tickets"] = sorted(
         Ticket.objects.values_list("pk", "status", "assignee_id", "updated_at", "merged_into_id")
@@ -88,7 +88,7 @@ def test_every_ui_post_without_a_token_from_an_agent_is_refused(admin: Agent, wo
     client.get("/inbox/")  # a real session with a CSRF cookie, like a browser has
     before = fingerprint()
     accepted = []
-    for route, url in routes_with_urls(world["values"]):
+    for _route, url in routes_with_urls(world["values"]):
         resp = client.post(url, {"status": "solved", "body": "x", "name": "x", "q": "x"})
         if resp.status_code != 403:
             accepted.append(f"{url} -> {resp.status_code}")
@@ -104,9 +104,7 @@ def test_a_wrong_token_is_refused_too(admin: Agent, support_ticket: Ticket) -> N
     client.force_login(admin)
     client.get("/inbox/")
     before = fingerprint()
-    resp = client.post(
-        f"/tickets/{support_ticket.number}/assign-to-me", headers={"X-CSRFToken": "a" * 32}
-    )
+    resp = client.post(f"/tickets/{support_ticket.number}/assign-to-me", headers={"X-CSRFToken": "a" * 32})
     assert resp.status_code == 403
     assert fingerprint() == before
 
@@ -139,7 +137,9 @@ def test_anonymous_sign_in_forms_need_the_token(world: dict[str, Any]) -> None:
     client = Client(enforce_csrf_checks=True)
     before = fingerprint()
     for url in ("/login/", "/portal/", "/portal/acme/", "/portal/link/" + "x" * 43):
-        resp = client.post(url, {"username": "alice@zabota.test", "password": "x", "email": "carol@acme.test"})
+        resp = client.post(
+            url, {"username": "alice@zabota.test", "password": "x", "email": "carol@acme.test"}
+        )
         assert resp.status_code == 403, url
     assert fingerprint() == before
 
