@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 
 from zabota.accounts.models import Agent, Role, Team
 from zabota.accounts.queries import team_ids_of
@@ -30,7 +31,7 @@ from zabota.core import clock
 from zabota.core.errors import NotFound, ValidationFailed
 from zabota.core.search import backend, query_terms
 from zabota.customers.models import Contact
-from zabota.tickets.choices import Kind, MessageKind, Priority, Status
+from zabota.tickets.choices import Channel, Kind, MessageKind, Priority, Status
 from zabota.tickets.models import Activity, Follower, Message, Tag, Ticket, TicketTag
 
 Actor = Agent | Contact
@@ -133,18 +134,28 @@ SORTS = ("queue", "newest", "oldest", "updated")
 
 @dataclass
 class TicketFilter:
-    """One filter definition for every ticket list (API now, inbox views later)."""
+    """One filter definition for every ticket list: the API's list, the inbox's built-in and
+    saved views, and (as a post-filter) search.
+
+    ``team_ids`` is None for "any team"; an empty list matches nothing (an agent on no team
+    has an empty "My teams"). ``solved_since`` keeps tickets solved at or after that moment.
+    """
 
     status: list[str] = field(default_factory=list)
     priority: list[int] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
     assignee_id: int | None = None
     unassigned: bool = False
     team_id: int | None = None
+    team_ids: list[int] | None = None
     tag: str | None = None
+    tier_id: int | None = None
     organization_id: int | None = None
+    inbox_id: int | None = None
     requester_id: int | None = None
     updated_since: datetime | None = None
+    solved_since: datetime | None = None
     sort: str = "newest"
 
     def validate(self) -> None:
@@ -154,8 +165,14 @@ class TicketFilter:
         bad = [k for k in self.kind if k not in Kind.values]
         if bad:
             raise ValidationFailed(f"unknown kind {bad[0]!r}", fields={"kind": "invalid"})
+        bad = [c for c in self.channel if c not in Channel.values]
+        if bad:
+            raise ValidationFailed(f"unknown channel {bad[0]!r}", fields={"channel": "invalid"})
         if self.sort not in SORTS:
             raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", fields={"sort": "invalid"})
+
+    def matches_nothing(self) -> bool:
+        return self.team_ids is not None and not self.team_ids
 
 
 def _cursor_encode(values: Sequence[Any]) -> str:
@@ -189,19 +206,29 @@ class Page:
     next_cursor: str | None
 
 
-def _base_queryset(actor: Agent, flt: TicketFilter) -> QuerySet[Ticket]:
-    # A team filter on a team the actor sees entirely needs no visibility clause: keeping the
-    # query to one index range is what makes a team queue fast.
-    if flt.team_id is not None and flt.team_id in (
-        open_team_ids(actor) if actor.role != Role.ADMIN else {flt.team_id}
-    ):
-        qs = Ticket.objects.all()
-    else:
-        qs = visible_tickets(actor)
+def _sees_whole_range(actor: Agent, flt: TicketFilter) -> bool:
+    """True when every ticket the filter selects is visible anyway, so the query needs no
+    visibility clause and stays one index range: a team the actor sees entirely, or tickets
+    assigned to the actor themselves."""
+    if not actor.is_active:
+        return False
+    if flt.assignee_id is not None and flt.assignee_id == actor.pk and not flt.unassigned:
+        return True
+    teams = [flt.team_id] if flt.team_id is not None else (flt.team_ids or [])
+    if not teams:
+        return False
+    return actor.role == Role.ADMIN or set(teams) <= open_team_ids(actor)
+
+
+def _filtered(qs: QuerySet[Ticket], flt: TicketFilter) -> QuerySet[Ticket]:
+    """``qs`` narrowed by every condition of ``flt`` except status, tag and team_ids (those
+    decide the index ranges, see ``_ranges``)."""
     if flt.priority:
         qs = qs.filter(priority__in=flt.priority)
     if flt.kind:
         qs = qs.filter(kind__in=flt.kind)
+    if flt.channel:
+        qs = qs.filter(channel__in=flt.channel)
     if flt.unassigned:
         qs = qs.filter(assignee__isnull=True)
     elif flt.assignee_id is not None:
@@ -210,11 +237,67 @@ def _base_queryset(actor: Agent, flt: TicketFilter) -> QuerySet[Ticket]:
         qs = qs.filter(team_id=flt.team_id)
     if flt.organization_id is not None:
         qs = qs.filter(organization_id=flt.organization_id)
+    if flt.tier_id is not None:
+        qs = qs.filter(organization__tier_id=flt.tier_id)
+    if flt.inbox_id is not None:
+        qs = qs.filter(inbox_id=flt.inbox_id)
     if flt.requester_id is not None:
         qs = qs.filter(requester_id=flt.requester_id)
     if flt.updated_since is not None:
         qs = qs.filter(updated_at__gte=flt.updated_since)
+    if flt.solved_since is not None:
+        # A ticket is touched when it is solved, so updated_at >= solved_at: the redundant
+        # bound lets the planner read "solved recently" as a short range of the updated_at index.
+        qs = qs.filter(solved_at__gte=flt.solved_since, updated_at__gte=flt.solved_since)
     return qs
+
+
+def _base_queryset(actor: Agent, flt: TicketFilter) -> QuerySet[Ticket]:
+    # A team filter on a team the actor sees entirely needs no visibility clause: keeping the
+    # query to one index range is what makes a team queue fast.
+    qs = Ticket.objects.all() if _sees_whole_range(actor, flt) else visible_tickets(actor)
+    return _filtered(qs, flt)
+
+
+# Index ranges read separately and merged: up to this many statuses (or team x status pairs);
+# beyond it one IN range, so a page costs a bounded number of queries whatever the filter.
+MAX_RANGES = 4
+
+
+def _ranges(
+    base: QuerySet[Ticket], flt: TicketFilter, *, combined: bool = False
+) -> list[QuerySet[Ticket]] | None:
+    """The index ranges to read for ``flt`` (merged by the caller), or None when the filter
+    matches nothing (an unknown tag, an empty team list). ``combined``: one queryset covering
+    every range, for an unordered count."""
+    if flt.matches_nothing():
+        return None
+    statuses = list(dict.fromkeys(flt.status))
+    if combined or len(statuses) > MAX_RANGES:
+        ranges = [base.filter(status__in=statuses) if statuses else base]
+    else:
+        ranges = [base.filter(status=s) for s in statuses] or [base]
+    if flt.team_ids is not None:
+        teams = sorted(set(flt.team_ids))
+        if len(teams) * len(ranges) <= MAX_RANGES and not (combined and len(teams) > 1):
+            ranges = [qs.filter(team_id=t) for qs in ranges for t in teams]
+        else:
+            ranges = [qs.filter(team_id__in=teams) for qs in ranges]
+    if flt.tag:
+        tag_id = Tag.objects.filter(name=flt.tag.strip().lower()).values_list("id", flat=True).first()
+        if tag_id is None:
+            return None
+        tagged = TicketTag.objects.filter(tag_id=tag_id)
+        if tagged[:RARE_TAG].count() < RARE_TAG:
+            # A rare tag: start from its few tickets.
+            ranges = [qs.filter(id__in=tagged.values("ticket_id")) for qs in ranges]
+        else:
+            # A common tag: walk the queue in order and test each ticket for the tag, stopping
+            # after ``n``. A scalar subquery on purpose: planners turn EXISTS into a semi-join
+            # that hashes every ticket carrying the tag before sorting any of them.
+            has_tag = Subquery(tagged.filter(ticket_id=OuterRef("pk")).values("tag_id")[:1])
+            ranges = [qs.alias(has_tag=has_tag).filter(has_tag__isnull=False) for qs in ranges]
+    return ranges
 
 
 def _keyset(sort: str, cursor: str | None) -> tuple[list[str], Q | None]:
@@ -257,11 +340,19 @@ def _sort_key(sort: str, key: tuple[int, int, datetime]) -> tuple[Any, ...]:
     return (-ticket_id,)
 
 
-def list_tickets(actor: Agent, flt: TicketFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
+def list_tickets(
+    actor: Agent,
+    flt: TicketFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    snippets: bool = False,
+) -> Page:
     """A page of tickets with everything a list row shows, in a constant number of queries.
 
-    With several statuses, each status is read as its own index range in sort order and the
+    With several statuses (or teams), each is read as its own index range in sort order and the
     ranges are merged here: one short range scan per status instead of sorting every match.
+    ``snippets=True`` adds each row's ``snippet`` (see ``load_rows``) at no extra query.
     """
     flt.validate()
     limit = max(1, min(limit, settings.API_PAGE_SIZE_MAX))
@@ -269,10 +360,28 @@ def list_tickets(actor: Agent, flt: TicketFilter, *, cursor: str | None = None, 
     base = _base_queryset(actor, flt)
     if after is not None:
         base = base.filter(after)
-    rows = _fetch(base, list(dict.fromkeys(flt.status)), order, flt.sort, limit + 1, flt.tag)
+    ranges = _ranges(base, flt)
+    if ranges is None:
+        return Page(items=[], next_cursor=None)
+    rows = _fetch(ranges, order, flt.sort, limit + 1, snippets=snippets)
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=_cursor_for(flt.sort, rows[-1]) if has_more and rows else None)
+
+
+def count_tickets(actor: Agent, flt: TicketFilter, *, cap: int = 1000) -> tuple[int, bool]:
+    """How many tickets ``flt`` selects for ``actor``, counted up to ``cap``: (count, capped).
+
+    One query (two with a tag): the ranges are ORed into one unordered, limited count, which
+    stops after ``cap + 1`` matches whatever the table size.
+    """
+    flt.validate()
+    base = _base_queryset(actor, flt)
+    ranges = _ranges(base, flt, combined=True)
+    if ranges is None:
+        return 0, False
+    n = ranges[0].order_by()[: cap + 1].count()
+    return min(n, cap), n > cap
 
 
 ROW_FIELDS = (
@@ -292,6 +401,7 @@ ROW_FIELDS = (
     "organization__tier_id",
     "organization__tier__name",
     "organization__tier__rank",
+    "organization__tier__color",
     "assignee_id",
     "assignee__name",
     "assignee__email",
@@ -300,20 +410,47 @@ ROW_FIELDS = (
 )
 
 
-def load_rows(ids: Sequence[int]) -> list[dict[str, Any]]:
+SNIPPET_CHARS = 120
+
+
+def load_rows(ids: Sequence[int], *, snippets: bool = False) -> list[dict[str, Any]]:
     """What a list row shows for each ticket id, in the given order: two queries for any number.
 
     Plain values, not model instances: building a few hundred related instances per page costs
-    more than the database does.
+    more than the database does. ``snippets=True`` adds ``snippet``: the start of the latest
+    public reply's text, read by a correlated subquery in the same query (one indexed lookup
+    per row of the page, never a scan).
     """
     if not ids:
         return []
-    rows = {r["id"]: r for r in Ticket.objects.filter(id__in=ids).values(*ROW_FIELDS)}
+    qs = Ticket.objects.filter(id__in=ids)
+    fields: tuple[str, ...] = ROW_FIELDS
+    if snippets:
+        latest = (
+            Message.objects.filter(ticket_id=OuterRef("pk"), kind=MessageKind.REPLY)
+            .order_by("-id")
+            .annotate(head=Substr("body_text", 1, SNIPPET_CHARS + 40))
+            .values("head")[:1]
+        )
+        qs = qs.annotate(snippet=Subquery(latest))
+        fields = (*ROW_FIELDS, "snippet")
+    rows = {r["id"]: r for r in qs.values(*fields)}
     for r in rows.values():
         r["tags"] = []
+        if snippets:
+            r["snippet"] = _snippet(r["snippet"] or "")
     for ticket_id, name in TicketTag.objects.filter(ticket_id__in=ids).values_list("ticket_id", "tag__name"):
         rows[ticket_id]["tags"].append(name)
     return [rows[i] for i in ids if i in rows]
+
+
+def _snippet(text: str) -> str:
+    """One line of at most ``SNIPPET_CHARS`` characters, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] or text[:SNIPPET_CHARS]
+    return cut + "…"
 
 
 KeyRow = tuple[int, int, datetime]  # (id, priority, updated_at): enough to sort and page
@@ -322,27 +459,12 @@ RARE_TAG = 5000  # a tag on fewer tickets than this is read from the tag's side
 
 
 def _fetch(
-    base: QuerySet[Ticket], statuses: list[str], order: list[str], sort: str, n: int, tag: str | None
+    ranges: list[QuerySet[Ticket]], order: list[str], sort: str, n: int, *, snippets: bool = False
 ) -> list[dict[str, Any]]:
-    """The first ``n`` rows in ``order``: one ordered index range per status, merged."""
-    ranges = [base.filter(status=s) for s in statuses] or [base]
-    if tag:
-        tag_id = Tag.objects.filter(name=tag.strip().lower()).values_list("id", flat=True).first()
-        if tag_id is None:
-            return []
-        tagged = TicketTag.objects.filter(tag_id=tag_id)
-        if tagged[:RARE_TAG].count() < RARE_TAG:
-            # A rare tag: start from its few tickets.
-            ranges = [qs.filter(id__in=tagged.values("ticket_id")) for qs in ranges]
-        else:
-            # A common tag: walk the queue in order and test each ticket for the tag, stopping
-            # after ``n``. A scalar subquery on purpose: planners turn EXISTS into a semi-join
-            # that hashes every ticket carrying the tag before sorting any of them.
-            has_tag = Subquery(tagged.filter(ticket_id=OuterRef("pk")).values("tag_id")[:1])
-            ranges = [qs.alias(has_tag=has_tag).filter(has_tag__isnull=False) for qs in ranges]
+    """The first ``n`` rows in ``order``: one ordered index range each, merged."""
     runs = [list(qs.order_by(*order).values_list(*KEY_FIELDS)[:n]) for qs in ranges]
     keys = runs[0] if len(runs) == 1 else list(heapq.merge(*runs, key=lambda r: _sort_key(sort, r)))[:n]
-    return load_rows([k[0] for k in keys])
+    return load_rows([k[0] for k in keys], snippets=snippets)
 
 
 # --- One ticket ------------------------------------------------------------------------------

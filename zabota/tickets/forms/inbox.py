@@ -1,0 +1,227 @@
+"""Forms of the inbox: the filter form (ad hoc filters and saved views), saving a view, bulk actions.
+
+The filter form's ``cleaned_filters()`` is what a saved view stores as JSON;
+``zabota.tickets.queues.saved_filter`` turns that JSON into a ``TicketFilter``. Choice lists are
+loaded only when a form is built (one query per list), never when the inbox counts its views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zabota.accounts.models import Agent, Team
+from zabota.customers.models import Organization, Tier
+from zabota.tickets.choices import Channel, Kind, Priority, Status
+from zabota.tickets.models import Inbox
+
+SORT_CHOICES = [
+    ("queue", _("Priority, then oldest")),
+    ("newest", _("Newest")),
+    ("oldest", _("Oldest")),
+    ("updated", _("Last update")),
+]
+PRIORITY_CHOICES = [(p.name.lower(), p.label) for p in sorted(Priority, reverse=True)]
+FILTER_KEYS = (
+    "status",
+    "priority",
+    "kind",
+    "channel",
+    "assignee",
+    "team",
+    "tag",
+    "tier",
+    "organization",
+    "inbox",
+    "sort",
+)
+
+
+def agent_choices() -> list[tuple[str, str]]:
+    return [
+        (str(pk), name or email)
+        for pk, name, email in Agent.objects.filter(is_active=True)
+        .order_by("name", "email")
+        .values_list("pk", "name", "email")
+    ]
+
+
+class InboxFilterForm(forms.Form):
+    """Every condition an inbox view can have. Bound to the query string (ad hoc filters) or to
+    a saved view's JSON (editing it)."""
+
+    status = forms.MultipleChoiceField(
+        label=_("Status"), choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    priority = forms.MultipleChoiceField(
+        label=_("Priority"), choices=PRIORITY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.MultipleChoiceField(
+        label=_("Kind"), choices=Kind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    channel = forms.MultipleChoiceField(
+        label=_("Channel"), choices=Channel.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    team = forms.ChoiceField(label=_("Team"), required=False)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+    organization = forms.CharField(
+        label=_("Organization"),
+        required=False,
+        max_length=200,
+        help_text=_("The organization's exact name."),
+    )
+    inbox = forms.ChoiceField(label=_("Inbox"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("me", _("Me")),
+            ("unassigned", _("Nobody (unassigned)")),
+            *agent_choices(),
+        ]
+        self.fields["team"].choices = [
+            ("", _("Any team")),
+            ("mine", _("My teams")),
+            *[(str(pk), name) for pk, name in Team.objects.values_list("pk", "name")],
+        ]
+        self.fields["tier"].choices = [
+            ("", _("Any tier")),
+            *[(str(pk), name) for pk, name in Tier.objects.values_list("pk", "name")],
+        ]
+        self.fields["inbox"].choices = [
+            ("", _("Any inbox")),
+            *[(str(pk), name) for pk, name in Inbox.objects.values_list("pk", "name")],
+        ]
+
+    def clean_organization(self) -> int | None:
+        name = (self.cleaned_data.get("organization") or "").strip()
+        if not name:
+            return None
+        ids = list(Organization.objects.filter(name__iexact=name).values_list("pk", flat=True)[:2])
+        if not ids:
+            raise forms.ValidationError(_("No organization is called %(name)s."), params={"name": name})
+        if len(ids) > 1:
+            raise forms.ValidationError(
+                _("Several organizations are called %(name)s."), params={"name": name}
+            )
+        return ids[0]
+
+    def clean_tag(self) -> str:
+        return (self.cleaned_data.get("tag") or "").strip().lower()
+
+    def cleaned_filters(self) -> dict[str, Any]:
+        """The JSON a saved view stores: only the conditions that are set."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {}
+        for key in FILTER_KEYS:
+            value = data.get(key)
+            if value in (None, "", []):
+                continue
+            out[key] = value
+        return out
+
+    @classmethod
+    def initial_from(cls, filters: dict[str, Any]) -> dict[str, Any]:
+        """Form data for a saved view's JSON (the organization id shown as its name)."""
+        data = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS}
+        org_id = data.get("organization")
+        if org_id:
+            data["organization"] = (
+                Organization.objects.filter(pk=org_id).values_list("name", flat=True).first() or ""
+            )
+        for key in ("assignee", "team", "tier", "inbox"):
+            if key in data:
+                data[key] = str(data[key])
+        return data
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    shared = forms.BooleanField(
+        label=_("Shared with every agent"), required=False, help_text=_("Otherwise only you see it.")
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Give the view a name."))
+        return name
+
+
+MAX_BULK = 200  # tickets per bulk action (four pages)
+BULK_ACTIONS = [
+    ("assign_me", _("Assign to me")),
+    ("assign", _("Assign")),
+    ("unassign", _("Unassign")),
+    ("status", _("Change status")),
+    ("add_tag", _("Add tag")),
+    ("remove_tag", _("Remove tag")),
+    ("merge", _("Merge")),
+]
+
+
+class IdListField(forms.Field):
+    """Repeated integer values (``ticket=1&ticket=2``); anything else is an error."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        out: list[int] = []
+        for v in value:
+            s = str(v).strip()
+            if not s.isdigit() or len(s) > 18:
+                raise forms.ValidationError(_("The selection is not valid."))
+            out.append(int(s))
+        return list(dict.fromkeys(out))
+
+
+class BulkForm(forms.Form):
+    """A bulk action on the selected tickets (ids, in the order they are listed)."""
+
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    ticket = IdListField(required=False)
+    assignee = forms.TypedChoiceField(label=_("Agent"), coerce=int, required=False, empty_value=None)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", "—")] + [c for c in Status.choices]
+    )
+    tag = forms.CharField(label=_("Tag"), max_length=64, required=False)
+    target = forms.IntegerField(
+        label=_("Merge into ticket number"),
+        required=False,
+        min_value=1,
+        max_value=2**62,
+        help_text=_("Empty: into the first selected ticket."),
+    )
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, with_agents: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "—"), *(agent_choices() if with_agents else [])]
+
+    def clean_ticket(self) -> list[int]:
+        return (self.cleaned_data.get("ticket") or [])[:MAX_BULK]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        action = data.get("action")
+        if not data.get("ticket"):
+            raise forms.ValidationError(_("Select at least one ticket."))
+        if action == "assign" and not data.get("assignee"):
+            self.add_error("assignee", _("Choose an agent."))
+        if action == "status" and not data.get("status"):
+            self.add_error("status", _("Choose a status."))
+        if action in ("add_tag", "remove_tag") and not (data.get("tag") or "").strip():
+            self.add_error("tag", _("Type a tag."))
+        if action == "merge" and not data.get("target") and len(data.get("ticket") or []) < 2:
+            raise forms.ValidationError(_("Select at least two tickets to merge, or give a ticket number."))
+        return data

@@ -1,0 +1,83 @@
+/* Inbox page: tier badge colours, select-all, the bulk bar's selection count, and keeping the
+ * selection when the list refreshes (live updates, bulk results). Keyboard (j/k/Enter/x) is
+ * zabota/web/static/web/app.js; this file only adds what the inbox needs.
+ * CSP: no inline styles in markup; colours are set here through the CSSOM (allowed). */
+(function () {
+  "use strict";
+
+  const COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+  function paintTiers(root) {
+    root.querySelectorAll("[data-tier-color]").forEach(function (el) {
+      const color = el.dataset.tierColor;
+      if (COLOR.test(color)) el.style.backgroundColor = color;
+    });
+  }
+
+  function boxes() {
+    return Array.from(document.querySelectorAll('#inbox-results input[type=checkbox][name="ticket"]'));
+  }
+
+  function updateCount() {
+    const counter = document.querySelector("[data-bulk-count]");
+    const chosen = boxes().filter(function (b) { return b.checked; });
+    document.querySelectorAll('#inbox-results tr[data-nav-item]').forEach(function (row) {
+      const box = row.querySelector('input[name="ticket"]');
+      row.classList.toggle("is-checked", !!(box && box.checked));
+    });
+    const all = document.querySelector("[data-select-all]");
+    if (all) {
+      const total = boxes().length;
+      all.checked = total > 0 && chosen.length === total;
+      all.indeterminate = chosen.length > 0 && chosen.length < total;
+    }
+    if (!counter) return;
+    if (!counter.dataset.idle) counter.dataset.idle = counter.textContent;
+    counter.textContent = chosen.length
+      ? (counter.dataset.selectedLabel || "Selected: ") + chosen.length
+      : counter.dataset.idle;
+  }
+
+  let remembered = [];
+
+  document.addEventListener("change", function (event) {
+    const t = event.target;
+    if (t.matches && t.matches("[data-select-all]")) {
+      boxes().forEach(function (b) { b.checked = t.checked; });
+    }
+    if (t.matches && (t.matches("[data-select-all]") || t.matches('input[name="ticket"]'))) updateCount();
+  });
+  // app.js's "x" clicks the checkbox, which fires change as well.
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "inbox-results") {
+      remembered = boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const root = event.detail.elt || document;
+    paintTiers(document);
+    if (root.id === "inbox-results" || (root.querySelector && root.querySelector("#inbox-results"))) {
+      // Keep the selection across a live refresh, unless a bulk action just used it.
+      boxes().forEach(function (b) { if (remembered.indexOf(b.value) >= 0) b.checked = true; });
+      updateCount();
+    }
+  });
+
+  // A bulk action consumes the selection: the list that comes back starts empty.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "bulk-form" && event.detail.successful) {
+      remembered = [];
+      boxes().forEach(function (b) { b.checked = false; });
+      updateCount();
+    }
+  });
+
+  function init() {
+    paintTiers(document);
+    updateCount();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
