@@ -37,3 +37,19 @@ class TicketsMerged(Event):
     source_id: int
     target_id: int
     actor_agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FollowerAdded(Event):
+    """``agent_id`` now follows the ticket (and, as a follower, may see it)."""
+
+    ticket_id: int
+    agent_id: int
+    actor_agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FollowerRemoved(Event):
+    ticket_id: int
+    agent_id: int
+    actor_agent_id: int | None = None

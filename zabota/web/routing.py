@@ -1,7 +1,11 @@
-"""WebSocket routes of the agent workspace (Django Channels)."""
+"""WebSocket routes of the agent workspace (Django Channels): one socket per page."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from zabota.web.consumers import WorkspaceConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/workspace/", WorkspaceConsumer.as_asgi(), name="ws-workspace"),  # type: ignore[arg-type]
+]

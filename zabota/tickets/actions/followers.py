@@ -6,7 +6,9 @@ from django.db import transaction
 
 from zabota.accounts.models import Agent
 from zabota.core.errors import PermissionDenied
+from zabota.core.events import publish
 from zabota.tickets.actions.common import Actor, record
+from zabota.tickets.events import FollowerAdded, FollowerRemoved
 from zabota.tickets.models import Follower, Ticket
 from zabota.tickets.queries import access_ticket
 
@@ -20,6 +22,7 @@ def add_follower(*, actor: Actor, ticket_id: int, agent: Agent) -> Ticket:
         _, created = Follower.objects.get_or_create(ticket=ticket, agent=agent)
         if created:
             record(ticket, actor, "follower_added", "followers", None, {"id": agent.pk, "name": str(agent)})
+            publish(FollowerAdded(ticket_id=ticket.pk, agent_id=agent.pk, actor_agent_id=actor.pk))
     return ticket
 
 
@@ -31,4 +34,5 @@ def remove_follower(*, actor: Actor, ticket_id: int, agent: Agent) -> Ticket:
         deleted, _ = Follower.objects.filter(ticket=ticket, agent=agent).delete()
         if deleted:
             record(ticket, actor, "follower_removed", "followers", {"id": agent.pk, "name": str(agent)}, None)
+            publish(FollowerRemoved(ticket_id=ticket.pk, agent_id=agent.pk, actor_agent_id=actor.pk))
     return ticket

@@ -1,0 +1,61 @@
+"""Live pushes to browser sockets on ticket events (after commit; cheap, so done inline).
+
+Each change goes to the ticket's group (pages showing that ticket refresh themselves) and to
+the shared ``inbox`` group, where each agent's consumer forwards it only if the agent may see
+the ticket. Payloads are ids and small facts: nothing to leak.
+"""
+
+from __future__ import annotations
+
+from zabota.core.events import subscribe
+from zabota.tickets.events import (
+    FollowerAdded,
+    FollowerRemoved,
+    MessageAdded,
+    TicketChanged,
+    TicketCreated,
+    TicketsMerged,
+)
+from zabota.tickets.models import Ticket
+from zabota.web import live
+
+
+def _ticket_changed(ticket_id: int, what: str) -> None:
+    number = Ticket.objects.filter(pk=ticket_id).values_list("number", flat=True).first()
+    if number is None:
+        return
+    live.push(
+        live.ticket_group(ticket_id), {"type": "ticket", "ticket": ticket_id, "number": number, "what": what}
+    )
+    live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_id})
+
+
+@subscribe(TicketCreated)
+def push_created(event: TicketCreated) -> None:
+    live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": event.ticket_id})
+
+
+@subscribe(TicketChanged)
+def push_changed(event: TicketChanged) -> None:
+    _ticket_changed(event.ticket_id, "changed")
+
+
+@subscribe(MessageAdded)
+def push_message(event: MessageAdded) -> None:
+    _ticket_changed(event.ticket_id, "message")
+
+
+@subscribe(TicketsMerged)
+def push_merged(event: TicketsMerged) -> None:
+    _ticket_changed(event.source_id, "merged")
+    _ticket_changed(event.target_id, "merged")
+
+
+@subscribe(FollowerAdded)
+def push_follower_added(event: FollowerAdded) -> None:
+    _ticket_changed(event.ticket_id, "changed")
+
+
+@subscribe(FollowerRemoved)
+def push_follower_removed(event: FollowerRemoved) -> None:
+    _ticket_changed(event.ticket_id, "changed")
