@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zabota.accounts.models import Agent, ApiToken, Role, Team, TokenScope, hash_token
@@ -176,3 +177,160 @@ def disable_totp(*, actor: Agent, password: str) -> None:
     if not actor.check_password(password):
         raise ValidationFailed("the password is not right", fields={"password": "wrong"})
     TOTPDevice.objects.filter(user=actor).delete()
+
+
+# --- Team leads' settings: agents and teams (admins only) ---------------------------------------
+
+
+def _require_admin(actor: Agent) -> None:
+    from zabota.core.errors import PermissionDenied
+
+    if not (actor.is_active and actor.is_admin):
+        raise PermissionDenied(gettext("only admins can change agents and teams"))
+
+
+def generate_password() -> str:
+    """A temporary password for a new agent: 4 groups of 4 easy-to-read characters."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def _check_password(password: str, agent: Agent | None = None) -> None:
+    try:
+        validate_password(password, user=agent)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), fields={"password": "invalid"}) from exc
+
+
+def _keeps_an_active_admin(agent: Agent, *, role: str, is_active: bool) -> bool:
+    """Would there still be an active admin if ``agent`` had this role and state?"""
+    if agent.role != Role.ADMIN or not agent.is_active:
+        return True
+    if role == Role.ADMIN and is_active:
+        return True
+    return Agent.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=agent.pk).exists()
+
+
+def invite_agent(
+    *,
+    actor: Agent,
+    email: str,
+    name: str,
+    role: str,
+    can_reply_publicly: bool = False,
+    teams: list[Team] | None = None,
+    password: str | None = None,
+) -> tuple[Agent, str]:
+    """Add an agent with the given password, or a generated one. Returns (agent, password):
+    the password is shown once to the admin and never stored in clear."""
+    from django.core.validators import validate_email
+
+    _require_admin(actor)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationFailed(gettext("Enter a valid email address."), fields={"email": "invalid"}) from exc
+    if role not in Role.values:
+        raise ValidationFailed(gettext("Choose a role."), fields={"role": "invalid"})
+    if Agent.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed(gettext("An agent with this email already exists."), fields={"email": "taken"})
+    raw = password or generate_password()
+    if password:
+        _check_password(password)
+    with transaction.atomic():
+        agent = Agent(email=email, name=name.strip(), role=role, can_reply_publicly=can_reply_publicly)
+        agent.set_password(raw)
+        agent.save()
+        if teams:
+            agent.teams.set(teams)
+    return agent, raw
+
+
+def update_agent(
+    *,
+    actor: Agent,
+    agent: Agent,
+    name: str,
+    role: str,
+    can_reply_publicly: bool,
+    teams: list[Team],
+) -> Agent:
+    """Change an agent's name, role and teams. The last active admin cannot be demoted."""
+    _require_admin(actor)
+    if role not in Role.values:
+        raise ValidationFailed(gettext("Choose a role."), fields={"role": "invalid"})
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        if not _keeps_an_active_admin(agent, role=role, is_active=agent.is_active):
+            raise ValidationFailed(
+                gettext("This is the last active admin; make someone else an admin first."),
+                fields={"role": "last_admin"},
+            )
+        agent.name = name.strip()
+        agent.role = role
+        agent.can_reply_publicly = can_reply_publicly
+        agent.save(update_fields=["name", "role", "can_reply_publicly"])
+        agent.teams.set(teams)
+    return agent
+
+
+def set_agent_active(*, actor: Agent, agent: Agent, active: bool) -> Agent:
+    """Deactivate (signed out at once, cannot sign in, no longer assignable) or reactivate."""
+    from django.db.models import F
+
+    _require_admin(actor)
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        if not active and not _keeps_an_active_admin(agent, role=agent.role, is_active=False):
+            raise ValidationFailed(
+                gettext("This is the last active admin; make someone else an admin first."),
+                fields={"is_active": "last_admin"},
+            )
+        if agent.is_active != active:
+            updates: dict[str, object] = {"is_active": active}
+            if not active:
+                updates["session_version"] = F("session_version") + 1
+            Agent.objects.filter(pk=agent.pk).update(**updates)
+            agent.refresh_from_db()
+    return agent
+
+
+def reset_agent_password(*, actor: Agent, agent: Agent, password: str | None = None) -> tuple[Agent, str]:
+    """Give an agent a new password (generated unless given); their sessions end."""
+    _require_admin(actor)
+    raw = password or generate_password()
+    if password:
+        _check_password(password, agent)
+    agent.set_password(raw)
+    agent.save(update_fields=["password"])
+    return agent, raw
+
+
+def save_team(
+    *,
+    actor: Agent,
+    team: Team | None = None,
+    name: str,
+    restricted: bool,
+    members: list[Agent],
+) -> Team:
+    """Create a team, or rename it and change its restricted flag and members."""
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(gettext("A team needs a name."), fields={"name": "required"})
+    clash = Team.objects.filter(name__iexact=name)
+    if team is not None:
+        clash = clash.exclude(pk=team.pk)
+    if clash.exists():
+        raise ValidationFailed(gettext("A team with this name already exists."), fields={"name": "taken"})
+    with transaction.atomic():
+        if team is None:
+            team = Team.objects.create(name=name, restricted=restricted)
+        else:
+            team.name = name
+            team.restricted = restricted
+            team.save(update_fields=["name", "restricted"])
+        team.members.set(members)
+    return team

@@ -391,3 +391,124 @@ def delete_contact(*, actor: Agent, contact: Contact) -> None:
     if contact.tickets.exists():
         raise Conflict("this contact has tickets; merge or keep them")
     contact.delete()
+
+
+# --- Team leads' settings: tiers and attribute definitions (admins only) ------------------------
+
+_HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def save_tier(*, actor: Agent, tier: Tier | None = None, name: str, rank: int, color: str) -> Tier:
+    """Create or change a tier. ``rank`` is unique; a lower rank is a more important tier."""
+    from django.utils.translation import gettext
+
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(gettext("A tier needs a name."), fields={"name": "required"})
+    if not _HEX_COLOR.match(color or ""):
+        raise ValidationFailed(gettext("Use a colour like #d4af37."), fields={"color": "invalid"})
+    if not 0 < rank < 32768:
+        raise ValidationFailed(gettext("The rank is a number from 1 to 32767."), fields={"rank": "invalid"})
+    others = Tier.objects.exclude(pk=tier.pk) if tier is not None else Tier.objects.all()
+    if others.filter(name__iexact=name).exists():
+        raise ValidationFailed(gettext("A tier with this name already exists."), fields={"name": "taken"})
+    if others.filter(rank=rank).exists():
+        raise ValidationFailed(gettext("Another tier already has this rank."), fields={"rank": "taken"})
+    with transaction.atomic():
+        if tier is None:
+            tier = Tier.objects.create(name=name, rank=rank, color=color.lower())
+        else:
+            tier.name, tier.rank, tier.color = name, rank, color.lower()
+            tier.save(update_fields=["name", "rank", "color"])
+    return tier
+
+
+def delete_tier(*, actor: Agent, tier: Tier) -> None:
+    """Delete a tier; its organizations keep existing without a tier."""
+    _require_admin(actor)
+    tier.delete()
+
+
+def parse_choices(type_: str, choices: list[str]) -> list[Any]:
+    """Choice lists for attributes and custom fields: trimmed, unique, only for the choice type."""
+    from django.utils.translation import gettext
+
+    if type_ != AttributeType.CHOICE:
+        return []
+    clean: list[str] = []
+    for choice in choices:
+        choice = choice.strip()
+        if choice and choice not in clean:
+            if len(choice) > 100:
+                raise ValidationFailed(
+                    gettext("A choice has at most 100 characters."), fields={"choices": "too_long"}
+                )
+            clean.append(choice)
+    if not clean:
+        raise ValidationFailed(
+            gettext("A choice field needs at least one choice."), fields={"choices": "required"}
+        )
+    if len(clean) > 200:
+        raise ValidationFailed(gettext("At most 200 choices."), fields={"choices": "too_many"})
+    return clean
+
+
+def check_definition_key(key: str) -> str:
+    from django.utils.translation import gettext
+
+    if not _KEY.match(key or ""):
+        raise ValidationFailed(
+            gettext("Use lower-case letters, digits and _, starting with a letter."),
+            fields={"key": "invalid"},
+        )
+    return key
+
+
+def save_attribute_definition(
+    *,
+    actor: Agent,
+    definition: AttributeDefinition | None = None,
+    target: str = "",
+    key: str = "",
+    label: str,
+    type: str = "",
+    choices: list[str] | None = None,
+    position: int = 0,
+) -> AttributeDefinition:
+    """Create an attribute definition, or change an existing one's label, choices and position.
+    The target, key and type of an existing definition stay: stored values depend on them."""
+    from django.utils.translation import gettext
+
+    _require_admin(actor)
+    label = (label or "").strip()
+    if not label:
+        raise ValidationFailed(gettext("A label is required."), fields={"label": "required"})
+    if definition is None:
+        if target not in AttributeTarget.values:
+            raise ValidationFailed(gettext("Choose organization or contact."), fields={"target": "invalid"})
+        if type not in AttributeType.values:
+            raise ValidationFailed(gettext("Choose a type."), fields={"type": "invalid"})
+        check_definition_key(key)
+        if AttributeDefinition.objects.filter(target=target, key=key).exists():
+            raise ValidationFailed(gettext("This key is already used."), fields={"key": "taken"})
+        return AttributeDefinition.objects.create(
+            target=target,
+            key=key,
+            label=label,
+            type=type,
+            choices=parse_choices(type, choices or []),
+            position=position,
+        )
+    definition.label = label
+    definition.choices = parse_choices(definition.type, choices or [])
+    definition.position = position
+    definition.save(update_fields=["label", "choices", "position"])
+    return definition
+
+
+def delete_attribute_definition(*, actor: Agent, definition: AttributeDefinition) -> None:
+    """Remove a definition; values already stored on records are left as they are, unshown."""
+    _require_admin(actor)
+    definition.delete()

@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
-from zabota.web.views import auth, me
+from zabota.web.views import (
+    auth,
+    me,
+    settings_agents,
+    settings_fields,
+    settings_inboxes,
+    settings_index,
+    settings_tags,
+    settings_teams,
+    settings_tiers,
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", RedirectView.as_view(url="/inbox/", permanent=False), name="home"),
@@ -21,4 +31,14 @@ urlpatterns += [
     path("me/two-factor/confirm/", me.totp_confirm_view, name="me-totp-confirm"),
     path("me/two-factor/disable/", me.totp_disable_view, name="me-totp-disable"),
     path("me/logout-everywhere/", me.logout_everywhere_view, name="me-logout-everywhere"),
+]
+
+urlpatterns += [
+    *settings_index.urlpatterns,
+    *settings_agents.urlpatterns,
+    *settings_teams.urlpatterns,
+    *settings_tags.urlpatterns,
+    *settings_tiers.urlpatterns,
+    *settings_fields.urlpatterns,
+    *settings_inboxes.urlpatterns,
 ]
