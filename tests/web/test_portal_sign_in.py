@@ -324,3 +324,32 @@ def test_an_agent_session_is_not_a_portal_session(alice_agent, support_ticket):
     client.force_login(alice_agent)
     assert client.get("/portal/requests/").status_code == 302
     assert client.get(f"/portal/requests/{support_ticket.number}/").status_code == 302
+
+
+# --- The operator's command ----------------------------------------------------------------------
+
+
+def test_an_operator_can_print_a_link_for_a_customer(carol_customer, acme_inbox):
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("portal_link", "Carol@ACME.test", "--inbox", "acme", stdout=out, stderr=err)
+    url = out.getvalue().strip()
+    assert url.startswith("http://127.0.0.1:8000/portal/link/")
+    token = url.rsplit("/", 1)[1]
+    assert mail.outbox == []
+    client = Client()
+    assert client.post(f"/portal/link/{token}").status_code == 302
+    assert client.session[CONTACT_KEY] == carol_customer.pk
+    assert "Acme Helpdesk" in page_text(client.get("/portal/requests/"))
+
+
+def test_the_command_refuses_an_unknown_address_or_portal(carol_customer):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("portal_link", "nobody@example.test")
+    with pytest.raises(CommandError):
+        call_command("portal_link", "carol@acme.test", "--inbox", "nope")

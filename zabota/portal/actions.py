@@ -92,16 +92,7 @@ def request_sign_in_link(*, email: str, inbox: Inbox | None, ip: str | None) -> 
         SignInRequest.objects.create(requested_ip=ip, outcome=outcome, created_at=now)
         link = None
         if outcome == SignInOutcome.SENT and contact is not None:
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            link = PortalLink.objects.create(
-                contact=contact,
-                inbox=inbox,
-                email=address,
-                token_hash=hash_token(token),
-                requested_ip=ip,
-                created_at=now,
-                expires_at=now + timedelta(minutes=link_minutes()),
-            )
+            link, token = _new_link(contact=contact, address=address, inbox=inbox, ip=ip)
             link_id = link.pk
             transaction.on_commit(lambda: _enqueue_email(link_id, token))
     if outcome in (SignInOutcome.IP_LIMITED, SignInOutcome.ADDRESS_LIMITED):
@@ -109,6 +100,38 @@ def request_sign_in_link(*, email: str, inbox: Inbox | None, ip: str | None) -> 
     else:
         logger.info("portal sign-in request from %s: %s", ip, outcome)
     return SignInResult(outcome=outcome, link=link)
+
+
+def issue_sign_in_link(*, email: str, inbox: Inbox | None) -> tuple[PortalLink, str]:
+    """A link for an operator to hand over (``zabota portal_link``): no email, no limits.
+
+    Raises LinkInvalid when no contact has the address.
+    """
+    address = normalised(email)
+    contact = _contact_for(address)
+    if contact is None:
+        raise LinkInvalid(f"no contact has the address {address!r}")
+    with transaction.atomic():
+        link, token = _new_link(contact=contact, address=address, inbox=inbox, ip=None)
+    logger.info("portal sign-in link %s issued by an operator for contact %s", link.pk, contact.pk)
+    return link, token
+
+
+def _new_link(
+    *, contact: Contact, address: str, inbox: Inbox | None, ip: str | None
+) -> tuple[PortalLink, str]:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = clock.now()
+    link = PortalLink.objects.create(
+        contact=contact,
+        inbox=inbox,
+        email=address,
+        token_hash=hash_token(token),
+        requested_ip=ip,
+        created_at=now,
+        expires_at=now + timedelta(minutes=link_minutes()),
+    )
+    return link, token
 
 
 def _contact_for(address: str) -> Contact | None:

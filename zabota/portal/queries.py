@@ -25,7 +25,7 @@ DEFAULT_COLOR = "#2563eb"
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 # Status as the customer sees it: our internal distinctions (new, on hold) are not theirs.
-CUSTOMER_STATUS = {
+CUSTOMER_STATUS: dict[str, str] = {
     Status.NEW: "open",
     Status.OPEN: "open",
     Status.ON_HOLD: "open",

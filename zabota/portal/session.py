@@ -16,7 +16,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,7 +32,7 @@ INBOX_KEY = "portal_inbox_id"
 NEXT_KEY = "portal_next"
 KEYS = (CONTACT_KEY, EMAIL_KEY, INBOX_KEY, NEXT_KEY)
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def sign_in(request: HttpRequest, link: PortalLink) -> str:
@@ -96,7 +97,7 @@ def contact_required(view: View) -> View:
     """Only for a signed-in contact: others are sent to the sign-in page (this page remembered)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         contact = current_contact(request)
         if contact is None:
             if request.method == "GET":

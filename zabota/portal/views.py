@@ -16,6 +16,7 @@ from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -232,7 +233,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @contact_required
-def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     contact = request.portal_contact  # type: ignore[attr-defined]
     try:
         att = queries.customer_attachment(contact, attachment_id)
