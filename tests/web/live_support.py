@@ -15,7 +15,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.test import Client
 
@@ -108,7 +108,11 @@ def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def flush_layer() -> None:
+    """A clean channel layer for each test. Each test runs its sockets on its own event loop;
+    the layer object (channels_redis's receive lock, the in-memory queues) would otherwise
+    stay bound to the previous test's loop. A server has one loop for its whole life."""
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.flush)()
+    channel_layers.backends.clear()
     live._loop = None
