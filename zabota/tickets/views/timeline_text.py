@@ -1,0 +1,143 @@
+"""Readable sentences for the ticket timeline's activity rows ("Alice changed status from New to
+Open"). Activity rows are data (verb, field, before, after); this is their one presentation in
+the workspace, translated. Unknown verbs get a generic sentence rather than an error, so a new
+kind of activity row never breaks a ticket page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from zabota.tickets.choices import Channel, Kind, Priority, Status
+from zabota.tickets.models import Activity
+
+
+def actor_name(a: Activity) -> str:
+    if a.actor_agent is not None:
+        return str(a.actor_agent)
+    if a.actor_contact is not None:
+        return str(a.actor_contact)
+    return _("System")
+
+
+def _status(value: Any) -> str:
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _priority(value: Any) -> str:
+    try:
+        return str(Priority.from_name(str(value)).label)
+    except KeyError:
+        return str(value)
+
+
+def _kind(value: Any) -> str:
+    try:
+        return str(Kind(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _ref(value: Any, empty: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("id") or empty)
+    return empty if value in (None, "") else str(value)
+
+
+def describe(a: Activity) -> str:
+    who = actor_name(a)
+    before, after = a.before, a.after
+    if a.verb == "created":
+        channel = (after or {}).get("channel") if isinstance(after, dict) else None
+        try:
+            via = str(Channel(channel).label) if channel else ""
+        except ValueError:
+            via = str(channel)
+        if via:
+            return _("%(actor)s opened the ticket (%(channel)s)") % {"actor": who, "channel": via}
+        return _("%(actor)s opened the ticket") % {"actor": who}
+    if a.verb == "merged_into":
+        number = (after or {}).get("ticket") if isinstance(after, dict) else None
+        return _("%(actor)s merged this ticket into #%(number)s") % {"actor": who, "number": number}
+    if a.verb == "merged_from":
+        number = (after or {}).get("ticket") if isinstance(after, dict) else None
+        return _("%(actor)s merged ticket #%(number)s into this one") % {"actor": who, "number": number}
+    if a.verb == "follower_added":
+        name = _ref(after, "?")
+        if isinstance(after, dict) and a.actor_agent_id == after.get("id"):
+            return _("%(actor)s started following the ticket") % {"actor": who}
+        return _("%(actor)s added %(name)s to the ticket") % {"actor": who, "name": name}
+    if a.verb == "follower_removed":
+        name = _ref(before, "?")
+        if isinstance(before, dict) and a.actor_agent_id == before.get("id"):
+            return _("%(actor)s stopped following the ticket") % {"actor": who}
+        return _("%(actor)s removed %(name)s from the ticket") % {"actor": who, "name": name}
+    if a.verb == "changed":
+        return _describe_change(a, who, before, after)
+    return _("%(actor)s: %(verb)s %(field)s") % {"actor": who, "verb": a.verb, "field": a.field}
+
+
+def _describe_change(a: Activity, who: str, before: Any, after: Any) -> str:
+    field = a.field
+    if field == "status":
+        return _("%(actor)s changed status from %(before)s to %(after)s") % {
+            "actor": who,
+            "before": _status(before),
+            "after": _status(after),
+        }
+    if field == "priority":
+        return _("%(actor)s changed priority from %(before)s to %(after)s") % {
+            "actor": who,
+            "before": _priority(before),
+            "after": _priority(after),
+        }
+    if field == "kind":
+        return _("%(actor)s changed kind from %(before)s to %(after)s") % {
+            "actor": who,
+            "before": _kind(before),
+            "after": _kind(after),
+        }
+    if field == "assignee":
+        if after is None:
+            return _("%(actor)s unassigned %(before)s") % {"actor": who, "before": _ref(before, "")}
+        if isinstance(after, dict) and after.get("id") == a.actor_agent_id:
+            return _("%(actor)s took the ticket") % {"actor": who}
+        return _("%(actor)s assigned the ticket to %(after)s") % {"actor": who, "after": _ref(after, "")}
+    if field == "team":
+        if after is None:
+            return _("%(actor)s removed the ticket from team %(before)s") % {
+                "actor": who,
+                "before": _ref(before, ""),
+            }
+        return _("%(actor)s moved the ticket to team %(after)s") % {"actor": who, "after": _ref(after, "")}
+    if field == "project":
+        if after is None:
+            return _("%(actor)s removed the project") % {"actor": who}
+        return _("%(actor)s set the project to %(after)s") % {"actor": who, "after": _ref(after, "")}
+    if field == "tags":
+        old, new = set(before or []), set(after or [])
+        added, removed = sorted(new - old), sorted(old - new)
+        parts = []
+        if added:
+            parts.append(_("added tags %(tags)s") % {"tags": ", ".join(added)})
+        if removed:
+            parts.append(_("removed tags %(tags)s") % {"tags": ", ".join(removed)})
+        return _("%(actor)s %(changes)s") % {
+            "actor": who,
+            "changes": _("; ").join(parts) or _("changed tags"),
+        }
+    if field == "subject":
+        return _("%(actor)s renamed the ticket to “%(after)s”") % {"actor": who, "after": after}
+    if field == "custom_fields":
+        old, new = before or {}, after or {}
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return _("%(actor)s changed %(fields)s") % {"actor": who, "fields": ", ".join(keys)}
+    if field == "snoozed_until":
+        if after:
+            return _("%(actor)s snoozed the ticket") % {"actor": who}
+        return _("%(actor)s woke the ticket up") % {"actor": who}
+    return _("%(actor)s changed %(field)s") % {"actor": who, "field": field}
