@@ -353,3 +353,36 @@ def test_the_command_refuses_an_unknown_address_or_portal(carol_customer):
         call_command("portal_link", "nobody@example.test")
     with pytest.raises(CommandError):
         call_command("portal_link", "carol@acme.test", "--inbox", "nope")
+
+
+def test_the_confirmation_page_speaks_the_contacts_language(carol_customer, asked):
+    save_contact(actor=None, contact=carol_customer, locale="ru")
+    response = Client().get(f"/portal/link/{asked}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Language"] == "ru"
+    assert '<html lang="ru">' in page_text(response)
+
+
+def test_the_subject_is_plain_text(carol_customer, django_capture_on_commit_callbacks):
+    from zabota.tickets.models import Inbox
+
+    Inbox.objects.create(name="Tom & Jerry <Support>", slug="tj")
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_for_link(Client(), "carol@acme.test", "/portal/tj/")
+    assert mail.outbox[0].subject == "Your sign-in link for Tom & Jerry <Support> support"
+    assert "Tom &amp; Jerry &lt;Support&gt;" in mail.outbox[0].alternatives[0][0]
+
+
+def test_a_mail_failure_does_not_change_the_answer(
+    carol_customer, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    from django.core.mail import EmailMultiAlternatives
+
+    def broken(self, fail_silently=False):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        known = ask_for_link(Client(), "carol@acme.test")
+        unknown = ask_for_link(Client(), "nobody@example.test")
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content

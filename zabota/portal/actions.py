@@ -146,9 +146,14 @@ def _contact_for(address: str) -> Contact | None:
 
 
 def _enqueue_email(link_id: int, token: str) -> None:
+    """Hand the email to the queue. A failure is logged, never raised: an error page shown only
+    for known addresses would tell who is a customer."""
     from zabota.portal.tasks import send_sign_in_link
 
-    send_sign_in_link(link_id, token)
+    try:
+        send_sign_in_link(link_id, token)
+    except Exception:
+        logger.exception("portal sign-in link %s: the email could not be queued", link_id)
 
 
 def use_sign_in_link(*, token: str) -> PortalLink:

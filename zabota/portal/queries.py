@@ -123,7 +123,7 @@ def pending_link(token: str) -> PortalLink | None:
     if not token or len(token) > 200:
         return None
     return (
-        PortalLink.objects.select_related("inbox")
+        PortalLink.objects.select_related("inbox", "contact")
         .filter(token_hash=hash_token(token), used_at__isnull=True, expires_at__gt=clock.now())
         .first()
     )

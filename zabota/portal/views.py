@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,7 @@ from zabota.portal.forms import NewRequestForm, ReplyForm, SignInForm
 from zabota.portal.models import PortalLink
 from zabota.portal.session import (
     INBOX_KEY,
+    contact_language,
     contact_required,
     current_contact,
     remember_next,
@@ -107,7 +109,11 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     if pending is None:
         return _invalid_link(request, brand)
     if request.method == "GET":
-        response = _render(request, "link.html", brand, link=pending)
+        # The confirmation speaks the contact's language: we know who the link is for.
+        language = contact_language(pending.contact, request)
+        with translation.override(language):
+            response = _render(request, "link.html", brand, link=pending)
+        response.headers["Content-Language"] = language
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
     try:
