@@ -43,9 +43,17 @@ def open_team_ids(agent: Agent) -> set[int]:
         return set(team_ids_of(agent))
     cached = getattr(agent, "_open_team_ids", None)
     if cached is None:
-        cached = set(Team.objects.filter(restricted=False).values_list("id", flat=True)) | set(
-            team_ids_of(agent)
-        )
+        if getattr(agent, "_team_ids", None) is None:
+            # One query for both facts: which teams are open, and which the agent is on
+            # (filling team_ids_of's cache, which pages need too).
+            member = Team.members.through.objects.filter(team_id=OuterRef("pk"), agent_id=agent.pk)
+            rows = list(Team.objects.order_by().values_list("id", "restricted", Exists(member)))
+            agent._team_ids = [i for i, _, is_member in rows if is_member]  # type: ignore[attr-defined]
+            cached = {i for i, restricted, is_member in rows if is_member or not restricted}
+        else:
+            cached = set(Team.objects.filter(restricted=False).values_list("id", flat=True)) | set(
+                team_ids_of(agent)
+            )
         agent._open_team_ids = cached  # type: ignore[attr-defined]
     return cached
 

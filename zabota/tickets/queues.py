@@ -25,7 +25,7 @@ from zabota.core import clock
 from zabota.core.errors import NotFound
 from zabota.tickets.choices import Channel, Kind, Priority, Status
 from zabota.tickets.models import SavedView
-from zabota.tickets.queries import SORTS, TicketFilter
+from zabota.tickets.queries import SORTS, TicketFilter, open_team_ids
 
 ACTIVE = [Status.NEW.value, Status.OPEN.value]
 UNSOLVED = [Status.NEW.value, Status.OPEN.value, Status.PENDING.value, Status.ON_HOLD.value]
@@ -63,6 +63,7 @@ def builtin_filter(agent: Agent, slug: str, *, sort: str | None = None) -> Ticke
     elif slug == "unassigned":
         flt.status, flt.unassigned = list(ACTIVE), True
     elif slug == "teams":
+        open_team_ids(agent)  # one query that also fills the agent's team list
         flt.status, flt.team_ids = list(ACTIVE), list(team_ids_of(agent))
     elif slug == "open":
         flt.status = list(ACTIVE)

@@ -13,7 +13,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zabota.accounts.models import Agent, Team
+from zabota.core.errors import ValidationFailed
 from zabota.customers.models import Organization, Tier
+from zabota.tickets.actions.fields import normalise_tag
 from zabota.tickets.choices import Channel, Kind, Priority, Status
 from zabota.tickets.models import Inbox
 
@@ -77,13 +79,13 @@ class InboxFilterForm(forms.Form):
     inbox = forms.ChoiceField(label=_("Inbox"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agents: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [
             ("", _("Anyone")),
             ("me", _("Me")),
             ("unassigned", _("Nobody (unassigned)")),
-            *agent_choices(),
+            *(agent_choices() if agents is None else agents),
         ]
         self.fields["team"].choices = [
             ("", _("Any team")),
@@ -190,7 +192,7 @@ class BulkForm(forms.Form):
 
     action = forms.ChoiceField(choices=BULK_ACTIONS)
     ticket = IdListField(required=False)
-    assignee = forms.TypedChoiceField(label=_("Agent"), coerce=int, required=False, empty_value=None)
+    assignee = forms.IntegerField(label=_("Agent"), required=False, min_value=1, max_value=2**62)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", "—")] + [c for c in Status.choices]
     )
@@ -204,12 +206,17 @@ class BulkForm(forms.Form):
     )
     next = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, *args: Any, with_agents: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "—"), *(agent_choices() if with_agents else [])]
-
     def clean_ticket(self) -> list[int]:
         return (self.cleaned_data.get("ticket") or [])[:MAX_BULK]
+
+    def clean_tag(self) -> str:
+        tag = (self.cleaned_data.get("tag") or "").strip()
+        if not tag:
+            return ""
+        try:
+            return normalise_tag(tag)
+        except ValidationFailed as exc:
+            raise forms.ValidationError(_("“%(tag)s” is not a valid tag."), params={"tag": tag}) from exc
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

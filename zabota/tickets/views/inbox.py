@@ -158,13 +158,13 @@ def _render_inbox(
     if request.htmx and request.htmx.target == RESULTS_ID:
         return render(request, "tickets/partials/inbox_list.html", ctx)
     ctx.update(_sidebar_context(agent, current))
+    agents = context.pop("agents", None)
     ctx.update(
         nav="inbox",
         title=title,
         current=current,
         may_bulk=not agent.is_collaborator,
-        bulk_form=BulkForm(with_agents=False),
-        agents=agent_choices() if not agent.is_collaborator else [],
+        agents=agents if agents is not None else (agent_choices() if not agent.is_collaborator else []),
         status_choices=Status.choices,
         counts_url=_url(reverse("inbox-counts"), {"current": current}),
         **context,
@@ -230,7 +230,8 @@ FILTER_PARAMS = (
 def filter_page(request: HttpRequest) -> HttpResponse:
     """Ad hoc filters from the query string; the results can be saved as a view."""
     agent = _agent(request)
-    form = InboxFilterForm(request.GET)
+    agents = agent_choices()
+    form = InboxFilterForm(request.GET, agents=agents)
     extra = {k: request.GET.getlist(k) for k in FILTER_PARAMS if request.GET.getlist(k)}
     if form.is_valid():
         filters = form.cleaned_filters()
@@ -247,6 +248,7 @@ def filter_page(request: HttpRequest) -> HttpResponse:
         current="filter",
         extra=extra,
         filter_form=form,
+        agents=agents,
         save_form=SavedViewForm(),
         filters_query=query + ("&" if query else "") + urlencode({"sort": flt.sort}),
     )
