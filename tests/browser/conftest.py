@@ -40,6 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+expect.set_options(timeout=8_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -518,3 +521,23 @@ def wait_until(check: Callable[[], Any], timeout: float = 10, message: str = "co
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
         time.sleep(0.1)
+
+
+_counter = [0]
+
+
+def uid(prefix: str = "e2e") -> str:
+    """A word no other ticket of the session contains (for searching and finding rows)."""
+    _counter[0] += 1
+    return f"{prefix}{os.getpid() % 1000}x{_counter[0]}q{int(time.time() * 1000) % 100000}"
+
+
+def new_ticket(server: Server, subject: str, body: str = "Please help.", **fields: Any) -> dict[str, Any]:
+    """A fresh ticket from carol in team Support, opened through the API as the admin."""
+    fields.setdefault("team_id", server.cast["teams"]["support"])
+    return server.api("admin").ticket(subject, body, **fields)
+
+
+def messages(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages of a ticket detail from the API, oldest first."""
+    return [e["message"] for e in detail["timeline"] if e["type"] == "message"]

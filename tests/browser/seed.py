@@ -31,6 +31,7 @@ from zabota.accounts.actions import create_or_update_agent, create_team, create_
 from zabota.accounts.models import Agent, Role, Team  # noqa: E402
 from zabota.customers.actions import create_tier, save_contact, save_organization  # noqa: E402
 from zabota.tickets.actions import add_note, create_ticket  # noqa: E402
+from zabota.tickets.actions.config import save_inbox  # noqa: E402
 from zabota.tickets.models import Inbox  # noqa: E402
 
 
@@ -40,27 +41,9 @@ def agent(email: str, role: str, name: str, password: str) -> Agent:
 
 
 def make_inbox(actor: Agent, team: Team) -> Inbox:
-    """The branded portal inbox, through the settings action when it exists."""
-    try:
-        from zabota.tickets.actions import config  # the settings pages' writer (issue 4)
-    except ImportError:  # pragma: no cover - before the settings pages land
-        config = None  # type: ignore[assignment]
-    create = getattr(config, "create_inbox", None) or getattr(config, "save_inbox", None)
-    if create is not None:
-        try:
-            return create(
-                actor=actor,
-                name="Acme Support",
-                slug="acme",
-                email="support@acme.test",
-                color="#0f766e",
-                portal_greeting="Welcome to Acme Support.",
-                default_team=team,
-            )
-        except TypeError:
-            pass
-    # No writer for inboxes yet: inboxes are configuration, not tickets or messages.
-    return Inbox.objects.create(
+    """The branded portal inbox, through the settings pages' writer."""
+    return save_inbox(
+        actor=actor,
         name="Acme Support",
         slug="acme",
         email="support@acme.test",
