@@ -20,11 +20,12 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 
 from zabota.accounts.models import Agent
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def current_agent(request: HttpRequest) -> Agent | None:
@@ -63,7 +64,7 @@ def agent_required(view: View) -> View:
     """Only signed-in active agents; anonymous users go to the login page."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         refused = _check(request, admin=False)
         if refused is not None:
             return refused
@@ -76,7 +77,7 @@ def admin_required(view: View) -> View:
     """Only signed-in active admins (team leads); other agents get 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         refused = _check(request, admin=True)
         if refused is not None:
             return refused
@@ -90,7 +91,7 @@ class AgentRequiredMixin:
 
     admin_only = False
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         refused = _check(request, admin=self.admin_only)
         if refused is not None:
             return refused

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -83,7 +84,7 @@ def inbox_edit(request: HttpRequest, inbox_id: int) -> HttpResponse:
 
 @admin_required
 @require_GET
-def inbox_logo(request: HttpRequest, inbox_id: int) -> HttpResponse:
+def inbox_logo(request: HttpRequest, inbox_id: int) -> HttpResponseBase:
     inbox = get_object_or_404(Inbox, pk=inbox_id)
     if not inbox.logo:
         raise Http404("no logo")
