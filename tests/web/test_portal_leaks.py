@@ -225,3 +225,21 @@ def test_a_tampered_session_pointing_at_erin_does_not_sign_in_as_erin(
     s.save()
     assert client.get("/portal/requests/").status_code == 302
     assert client.get(f"/portal/requests/{erins_ticket_with_a_file.number}/").status_code == 302
+
+
+def test_a_hostile_file_name_downloads_safely(portal_client, carol_customer, support_ticket):
+    reply(
+        actor=carol_customer,
+        ticket_id=support_ticket.pk,
+        body_text="file",
+        attachments=[
+            Upload(name='evil"\r\nSet-Cookie: x=1\r\n<img src=x onerror=alert(1)>.txt', content=b"x")
+        ],
+    )
+    client = portal_client(carol_customer)
+    att = Attachment.objects.get(message__ticket=support_ticket)
+    page = page_text(client.get(f"/portal/requests/{support_ticket.number}/"))
+    assert "<img src=x onerror" not in page
+    response = client.get(f"/portal/attachments/{att.pk}/")
+    assert response.status_code == 200
+    assert "\n" not in response["Content-Disposition"] and "Set-Cookie" not in response.headers
