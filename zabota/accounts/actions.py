@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -238,12 +238,17 @@ def invite_agent(
     raw = password or generate_password()
     if password:
         _check_password(password)
-    with transaction.atomic():
-        agent = Agent(email=email, name=name.strip(), role=role, can_reply_publicly=can_reply_publicly)
-        agent.set_password(raw)
-        agent.save()
-        if teams:
-            agent.teams.set(teams)
+    try:
+        with transaction.atomic():
+            agent = Agent(email=email, name=name.strip(), role=role, can_reply_publicly=can_reply_publicly)
+            agent.set_password(raw)
+            agent.save()
+            if teams:
+                agent.teams.set(teams)
+    except IntegrityError as exc:  # a concurrent invite of the same email
+        raise ValidationFailed(
+            gettext("An agent with this email already exists."), fields={"email": "taken"}
+        ) from exc
     return agent, raw
 
 
@@ -325,12 +330,17 @@ def save_team(
         clash = clash.exclude(pk=team.pk)
     if clash.exists():
         raise ValidationFailed(gettext("A team with this name already exists."), fields={"name": "taken"})
-    with transaction.atomic():
-        if team is None:
-            team = Team.objects.create(name=name, restricted=restricted)
-        else:
-            team.name = name
-            team.restricted = restricted
-            team.save(update_fields=["name", "restricted"])
-        team.members.set(members)
+    try:
+        with transaction.atomic():
+            if team is None:
+                team = Team.objects.create(name=name, restricted=restricted)
+            else:
+                team.name = name
+                team.restricted = restricted
+                team.save(update_fields=["name", "restricted"])
+            team.members.set(members)
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            gettext("A team with this name already exists."), fields={"name": "taken"}
+        ) from exc
     return team

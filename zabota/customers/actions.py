@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from zabota.accounts.models import Agent
 from zabota.core import clock
@@ -401,8 +402,6 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 def save_tier(*, actor: Agent, tier: Tier | None = None, name: str, rank: int, color: str) -> Tier:
     """Create or change a tier. ``rank`` is unique; a lower rank is a more important tier."""
-    from django.utils.translation import gettext
-
     _require_admin(actor)
     name = (name or "").strip()
     if not name:
@@ -416,12 +415,17 @@ def save_tier(*, actor: Agent, tier: Tier | None = None, name: str, rank: int, c
         raise ValidationFailed(gettext("A tier with this name already exists."), fields={"name": "taken"})
     if others.filter(rank=rank).exists():
         raise ValidationFailed(gettext("Another tier already has this rank."), fields={"rank": "taken"})
-    with transaction.atomic():
-        if tier is None:
-            tier = Tier.objects.create(name=name, rank=rank, color=color.lower())
-        else:
-            tier.name, tier.rank, tier.color = name, rank, color.lower()
-            tier.save(update_fields=["name", "rank", "color"])
+    try:
+        with transaction.atomic():
+            if tier is None:
+                tier = Tier.objects.create(name=name, rank=rank, color=color.lower())
+            else:
+                tier.name, tier.rank, tier.color = name, rank, color.lower()
+                tier.save(update_fields=["name", "rank", "color"])
+    except IntegrityError as exc:  # a concurrent save took the name or rank
+        raise ValidationFailed(
+            gettext("Another tier already has this rank."), fields={"rank": "taken"}
+        ) from exc
     return tier
 
 
@@ -433,8 +437,6 @@ def delete_tier(*, actor: Agent, tier: Tier) -> None:
 
 def parse_choices(type_: str, choices: list[str]) -> list[Any]:
     """Choice lists for attributes and custom fields: trimmed, unique, only for the choice type."""
-    from django.utils.translation import gettext
-
     if type_ != AttributeType.CHOICE:
         return []
     clean: list[str] = []
@@ -456,8 +458,6 @@ def parse_choices(type_: str, choices: list[str]) -> list[Any]:
 
 
 def check_definition_key(key: str) -> str:
-    from django.utils.translation import gettext
-
     if not _KEY.match(key or ""):
         raise ValidationFailed(
             gettext("Use lower-case letters, digits and _, starting with a letter."),
@@ -479,8 +479,6 @@ def save_attribute_definition(
 ) -> AttributeDefinition:
     """Create an attribute definition, or change an existing one's label, choices and position.
     The target, key and type of an existing definition stay: stored values depend on them."""
-    from django.utils.translation import gettext
-
     _require_admin(actor)
     label = (label or "").strip()
     if not label:

@@ -15,7 +15,7 @@ import uuid
 
 import filetype
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.db.models.query import QuerySet
 from django.utils.text import slugify
@@ -89,25 +89,30 @@ def save_inbox(
     if slug and others.filter(slug=slug).exists():
         raise ValidationFailed(gettext("Another inbox has this portal address."), fields={"slug": "taken"})
     extension = sniff_logo(logo) if logo is not None else None
-    with transaction.atomic():
-        if inbox is None:
-            inbox = Inbox()
-        old_logo = inbox.logo.name if inbox.logo else ""
-        inbox.name = name
-        inbox.slug = slug or None
-        inbox.email = (email or "").strip()
-        inbox.color = color.lower()
-        inbox.portal_greeting = portal_greeting or ""
-        inbox.default_team = default_team
-        if remove_logo:
-            inbox.logo = ""  # type: ignore[assignment]
-        if logo is not None and extension is not None:
-            inbox.logo.save(f"{uuid.uuid4().hex}.{extension}", logo, save=False)
-        inbox.save()
-        new_logo = inbox.logo.name if inbox.logo else ""
-        if old_logo and old_logo != new_logo:
-            storage = inbox.logo.storage
-            transaction.on_commit(lambda: storage.delete(old_logo))
+    try:
+        with transaction.atomic():
+            if inbox is None:
+                inbox = Inbox()
+            old_logo = inbox.logo.name if inbox.logo else ""
+            inbox.name = name
+            inbox.slug = slug or None
+            inbox.email = (email or "").strip()
+            inbox.color = color.lower()
+            inbox.portal_greeting = portal_greeting or ""
+            inbox.default_team = default_team
+            if remove_logo:
+                inbox.logo = ""  # type: ignore[assignment]
+            if logo is not None and extension is not None:
+                inbox.logo.save(f"{uuid.uuid4().hex}.{extension}", logo, save=False)
+            inbox.save()
+            new_logo = inbox.logo.name if inbox.logo else ""
+            if old_logo and old_logo != new_logo:
+                storage = inbox.logo.storage
+                transaction.on_commit(lambda: storage.delete(old_logo))
+    except IntegrityError as exc:  # a concurrent save took the name or address
+        raise ValidationFailed(
+            gettext("Another inbox has this name or portal address."), fields={"name": "taken"}
+        ) from exc
     return inbox
 
 

@@ -21,6 +21,21 @@ def role_choices() -> list[tuple[str, Any]]:
     ]
 
 
+def role_label(role: str) -> Any:
+    """The short, translated name of a role (the model's labels are not translated)."""
+    labels: dict[str, Any] = {
+        Role.ADMIN: _("Admin"),
+        Role.AGENT: _("Agent"),
+        Role.COLLABORATOR: _("Collaborator"),
+    }
+    return labels.get(role, role)
+
+
+def type_label(type_: str) -> Any:
+    """The translated name of a custom field or attribute type (they share the same types)."""
+    return dict(CustomFieldType.choices).get(type_, type_)
+
+
 class ColorInput(forms.TextInput):
     input_type = "color"
 

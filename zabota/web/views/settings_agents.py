@@ -20,16 +20,20 @@ from zabota.accounts import actions
 from zabota.accounts.models import Agent, Team
 from zabota.core.errors import DomainError
 from zabota.web.auth import admin_required
-from zabota.web.forms.settings import AgentCreateForm, AgentEditForm, PasswordResetForm
+from zabota.web.forms.settings import AgentCreateForm, AgentEditForm, PasswordResetForm, role_label
 from zabota.web.views.settings_common import actor, page, show_error
 
 
 @admin_required
 @require_GET
 def agent_list(request: HttpRequest) -> HttpResponse:
-    agents = Agent.objects.order_by("-is_active", "name", "email").prefetch_related(
-        Prefetch("teams", queryset=Team.objects.order_by("name"))
+    agents = list(
+        Agent.objects.order_by("-is_active", "name", "email").prefetch_related(
+            Prefetch("teams", queryset=Team.objects.order_by("name"))
+        )
     )
+    for agent in agents:
+        agent.role_label = role_label(agent.role)  # type: ignore[attr-defined]
     return page(request, "web/settings/agents.html", "agents", {"agents": agents})
 
 

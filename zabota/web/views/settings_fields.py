@@ -21,7 +21,7 @@ from zabota.customers.models import AttributeDefinition
 from zabota.tickets.actions.config import delete_custom_field, save_custom_field
 from zabota.tickets.models import CustomFieldDefinition
 from zabota.web.auth import admin_required
-from zabota.web.forms.settings import AttributeForm, CustomFieldForm
+from zabota.web.forms.settings import AttributeForm, CustomFieldForm, type_label
 from zabota.web.views.settings_common import actor, page, show_error
 
 
@@ -56,7 +56,9 @@ def _list(request: HttpRequest, kind: _Kind) -> HttpResponse:
         else:
             messages.success(request, _("%(label)s is added.") % {"label": definition.label})
             return redirect(f"settings-{kind.section}")
-    definitions = kind.model.objects.all()  # type: ignore[attr-defined]
+    definitions = list(kind.model.objects.all())  # type: ignore[attr-defined]
+    for definition in definitions:
+        definition.type_label = type_label(definition.type)
     return page(
         request, f"web/settings/{kind.section}.html", kind.section, {"definitions": definitions, "form": form}
     )
@@ -69,6 +71,7 @@ def _edit(request: HttpRequest, kind: _Kind, definition_id: int) -> HttpResponse
         "choices": "\n".join(str(c) for c in definition.choices),  # type: ignore[attr-defined]
         "position": definition.position,  # type: ignore[attr-defined]
     }
+    definition.type_label = type_label(definition.type)  # type: ignore[attr-defined]
     form = kind.form(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:

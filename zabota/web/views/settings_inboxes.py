@@ -91,7 +91,11 @@ def inbox_logo(request: HttpRequest, inbox_id: int) -> HttpResponseBase:
     mime = _MIME_OF.get(inbox.logo.name.rsplit(".", 1)[-1].lower())
     if mime is None:
         raise Http404("no logo")
-    response = FileResponse(inbox.logo.open("rb"), content_type=mime)
+    try:
+        handle = inbox.logo.open("rb")
+    except OSError as exc:
+        raise Http404("no logo") from exc
+    response = FileResponse(handle, content_type=mime)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
     return response
