@@ -276,6 +276,17 @@ def test_a_new_request_needs_a_subject_and_a_message(carol):
     assert Ticket.objects.count() == 0
 
 
+def test_new_requests_are_limited_per_hour(carol, monkeypatch):
+    from zabota.portal import actions
+
+    monkeypatch.setattr(actions, "NEW_REQUESTS_PER_HOUR", 2)
+    codes = [
+        carol.post("/portal/requests/new/", {"subject": f"s{i}", "body": "b"}).status_code for i in range(3)
+    ]
+    assert codes == [302, 302, 429]
+    assert Ticket.objects.count() == 2
+
+
 # --- Branding ----------------------------------------------------------------------------------
 
 

@@ -28,7 +28,10 @@ from zabota.core import clock
 from zabota.core.errors import DomainError
 from zabota.customers.models import Contact, ContactEmail
 from zabota.portal.models import PortalLink, SignInOutcome, SignInRequest
-from zabota.tickets.models import Inbox
+from zabota.tickets.actions import create_ticket
+from zabota.tickets.actions.common import Upload
+from zabota.tickets.choices import Channel
+from zabota.tickets.models import Inbox, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,15 @@ ADDRESS_WINDOW = timedelta(minutes=15)  # ... per this window
 REQUESTS_PER_IP = 20  # sign-in requests (any address, known or not) from one IP ...
 IP_WINDOW = timedelta(hours=1)  # ... per this window
 KEEP_REQUESTS = timedelta(days=2)  # request rows older than this are deleted as new ones arrive
+NEW_REQUESTS_PER_HOUR = 20  # tickets one contact may open through the portal in an hour
 TOKEN_BYTES = 32
+
+
+class TooManyRequests(DomainError):
+    """The contact opened too many requests through the portal in the last hour."""
+
+    status = 429
+    code = "too_many_requests"
 
 
 class LinkInvalid(DomainError):
@@ -179,3 +190,29 @@ def use_sign_in_link(*, token: str) -> PortalLink:
         )
     logger.info("portal sign-in by contact %s with link %s", link.contact_id, link.pk)
     return link
+
+
+def open_request(
+    *, contact: Contact, subject: str, body: str, inbox: Inbox | None, attachments: list[Upload]
+) -> Ticket:
+    """A new ticket written by the contact in the portal (channel portal, the portal's inbox).
+
+    A contact may open ``NEW_REQUESTS_PER_HOUR`` in an hour: enough for anyone, and a runaway
+    script can't flood the queues (TooManyRequests).
+    """
+    since = clock.now() - timedelta(hours=1)
+    recent = Ticket.objects.filter(
+        requester_id=contact.pk, channel=Channel.PORTAL, created_at__gte=since
+    ).count()
+    if recent >= NEW_REQUESTS_PER_HOUR:
+        logger.warning("portal: contact %s reached the limit of new requests per hour", contact.pk)
+        raise TooManyRequests("too many new requests in the last hour")
+    return create_ticket(
+        actor=contact,
+        requester=contact,
+        subject=subject,
+        body_text=body,
+        channel=Channel.PORTAL,
+        inbox=inbox,
+        attachments=attachments,
+    )

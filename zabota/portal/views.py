@@ -36,7 +36,7 @@ from zabota.portal.session import (
     sign_in,
     sign_out,
 )
-from zabota.tickets.actions import create_ticket, reply
+from zabota.tickets.actions import reply
 from zabota.tickets.choices import Channel, Status
 
 logger = logging.getLogger(__name__)
@@ -215,25 +215,28 @@ def new_request(request: HttpRequest) -> HttpResponse:
     form = NewRequestForm()
     status = 200
     if request.method == "POST":
+        status = 400
         form = NewRequestForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                ticket = create_ticket(
-                    actor=contact,
-                    requester=contact,
+                ticket = actions.open_request(
+                    contact=contact,
                     subject=form.cleaned_data["subject"],
-                    body_text=form.cleaned_data["body"],
-                    channel=Channel.PORTAL,
+                    body=form.cleaned_data["body"],
                     inbox=brand.inbox,
                     attachments=form.uploads(),
                 )
+            except actions.TooManyRequests:
+                form.add_error(
+                    None, _("You have opened many requests in the last hour. Please try again later.")
+                )
+                status = 429
             except DomainError as exc:
                 logger.info("portal request refused for contact %s: %s", contact.pk, exc.message)
                 form.add_error(None, _("Your request could not be sent. Check it and try again."))
             else:
                 messages.success(request, _("Thank you. We have received your request."))
                 return redirect("portal:request", number=ticket.number)
-        status = 400
     return _render(request, "new_request.html", brand, status=status, nav="new", form=form)
 
 
