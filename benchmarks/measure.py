@@ -33,16 +33,28 @@ def pct(values: list[float], q: float) -> float:
 
 
 class Client:
-    def __init__(self, base_url: str, token: str):
+    """Keep-alive HTTP: the API with a bearer token, or the workspace pages with a session cookie."""
+
+    def __init__(self, base_url: str, token: str = "", session: str = ""):
         u = urlsplit(base_url)
         self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=60)
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if session:
+            self.headers = {"Cookie": f"sessionid={session}"}
+        else:
+            self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, float, bytes]:
         data = None if body is None else json.dumps(body)
         started = time.perf_counter()
-        self.conn.request(method, path, body=data, headers=self.headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=self.headers)
+            resp = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed a keep-alive connection left idle by another scenario: reconnect.
+            self.conn.close()
+            started = time.perf_counter()
+            self.conn.request(method, path, body=data, headers=self.headers)
+            resp = self.conn.getresponse()
         payload = resp.read()
         return resp.status, (time.perf_counter() - started) * 1000, payload
 
@@ -77,6 +89,23 @@ def timed_raw(fn: Callable[[Any, bool], None], *, write: bool = False) -> float:
         with connection.cursor() as cur:
             fn(cur.cursor, pg)
     return (time.perf_counter() - started) * 1000
+
+
+class PageBrowser:
+    """Renders workspace pages in this process as ``agent`` (Django's test client), so that the
+    database time of a page can be measured like the API's; ``session_key`` signs in over HTTP."""
+
+    def __init__(self, agent: Any):
+        from django.test import Client as DjangoClient
+
+        self.client = DjangoClient()
+        self.client.force_login(agent, backend="django.contrib.auth.backends.ModelBackend")
+        self.session_key = self.client.cookies["sessionid"].value
+
+    def get(self, path: str) -> None:
+        response = self.client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
 
 
 def main() -> None:
@@ -123,13 +152,14 @@ def main() -> None:
         orm: Callable[[int], Any],
         raw_fn: Callable[[int], tuple[Callable[[Any, bool], None], bool]],
         expect: int = 200,
+        via: Client = client,
     ) -> None:
         http_ms: list[float] = []
         query_ms: list[float] = []
         raw_ms: list[float] = []
         for i in range(args.warmup + args.requests):
             method, path, body = http_call(i)
-            status, ms, payload = client.call(method, path, body)
+            status, ms, payload = via.call(method, path, body)
             if status != expect:
                 raise SystemExit(f"scenario {key}: {method} {path} answered {status}: {payload[:300]!r}")
             q = timed_db(functools.partial(orm, i))
@@ -195,6 +225,27 @@ def main() -> None:
         lambda i: ("GET", f"/api/v1/tickets/{visible_ids[i]}", None),
         lambda i: present_detail(agent, visible_ids[i]),
         lambda i: (lambda cur, pg: raw.ticket_page(cur, pg, visible_ids[i]), False),
+    )
+
+    # The agent workspace's two hot pages, as a signed-in agent's browser loads them: the inbox's
+    # "My teams" view (the queue of scenario a, rendered as HTML with counts loaded separately)
+    # and the ticket page (scenario e's ticket with its timeline, properties and customer panel).
+    page = PageBrowser(agent)
+    web = Client(args.base_url, session=page.session_key)
+    ticket_numbers = dict(Ticket.objects.filter(id__in=visible_ids).values_list("id", "number"))
+    scenario(
+        "inbox_page",
+        lambda i: ("GET", "/inbox/teams/", None),
+        lambda i: page.get("/inbox/teams/"),
+        lambda i: (lambda cur, pg: raw.queue(cur, pg, team.pk, queue_statuses, None), False),
+        via=web,
+    )
+    scenario(
+        "ticket_page",
+        lambda i: ("GET", f"/tickets/{ticket_numbers[visible_ids[i]]}/", None),
+        lambda i: page.get(f"/tickets/{ticket_numbers[visible_ids[i]]}/"),
+        lambda i: (lambda cur, pg: raw.ticket_page(cur, pg, visible_ids[i]), False),
+        via=web,
     )
 
     def create_body(i: int) -> dict[str, Any]:

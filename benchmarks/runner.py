@@ -86,6 +86,8 @@ def ensure_database(url: str, n: int, log: Any) -> None:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    # Production settings serve the pages' CSS and JS from the collected, hashed static files.
+    subprocess.run(_zabota("collectstatic", "--noinput", "-v0"), env=_env(url), check=True)
     proc = subprocess.Popen(
         _zabota("run", "--no-worker", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
         env=_env(url),
@@ -139,6 +141,8 @@ def format_table(reports: list[dict[str, Any]]) -> str:
         "e": "one ticket with timeline",
         "f": "create a ticket",
         "g": "post a reply",
+        "inbox_page": "agent inbox page (My teams, HTML)",
+        "ticket_page": "agent ticket page (HTML)",
     }
     lines = [
         "| tickets | database | scenario | p50 ms | p95 ms | query p95 ms | raw SQL p95 ms | ratio |",

@@ -45,7 +45,7 @@ def test_bench_runs_end_to_end_and_writes_json(tmp_path: Path) -> None:
     report = json.loads(out_path.read_text())
     assert report["database"] == "sqlite"
     assert report["tickets"] >= 400
-    assert set(report["scenarios"]) == set("abcdefg")
+    assert set(report["scenarios"]) == {*"abcdefg", "inbox_page", "ticket_page"}
     for s in report["scenarios"].values():
         assert {"p50_ms", "p95_ms", "raw_p95_ms"} <= set(s)
     assert "| (a) queue" in proc.stdout
