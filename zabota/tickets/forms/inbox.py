@@ -7,7 +7,7 @@ loaded only when a form is built (one query per list), never when the inbox coun
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -81,22 +81,22 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args: Any, agents: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("Anyone")),
             ("me", _("Me")),
             ("unassigned", _("Nobody (unassigned)")),
             *(agent_choices() if agents is None else agents),
         ]
-        self.fields["team"].choices = [
+        cast(forms.ChoiceField, self.fields["team"]).choices = [
             ("", _("Any team")),
             ("mine", _("My teams")),
             *[(str(pk), name) for pk, name in Team.objects.values_list("pk", "name")],
         ]
-        self.fields["tier"].choices = [
+        cast(forms.ChoiceField, self.fields["tier"]).choices = [
             ("", _("Any tier")),
             *[(str(pk), name) for pk, name in Tier.objects.values_list("pk", "name")],
         ]
-        self.fields["inbox"].choices = [
+        cast(forms.ChoiceField, self.fields["inbox"]).choices = [
             ("", _("Any inbox")),
             *[(str(pk), name) for pk, name in Inbox.objects.values_list("pk", "name")],
         ]
@@ -219,7 +219,7 @@ class BulkForm(forms.Form):
             raise forms.ValidationError(_("“%(tag)s” is not a valid tag."), params={"tag": tag}) from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         action = data.get("action")
         if not data.get("ticket"):
             raise forms.ValidationError(_("Select at least one ticket."))

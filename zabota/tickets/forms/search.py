@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +34,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [
+        cast(forms.ChoiceField, self.fields["team"]).choices = [
             ("", _("Any team")),
             ("mine", _("My teams")),
             *[(str(pk), name) for pk, name in Team.objects.values_list("pk", "name")],

@@ -58,6 +58,16 @@ def _agent(request: HttpRequest) -> Agent:
     return user
 
 
+def htmx_target(request: HttpRequest) -> str | None:
+    """The id of the element an htmx request will swap (None for a plain request)."""
+    details = getattr(request, "htmx", None)  # django_htmx's middleware
+    return (details.target or "") if details else None
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
 def _not_found(exc: NotFound) -> Http404:
     return Http404(exc.message)
 
@@ -155,7 +165,7 @@ def _render_inbox(
     **context: Any,
 ) -> HttpResponse:
     ctx = _list_context(request, agent, flt, extra=extra)
-    if request.htmx and request.htmx.target == RESULTS_ID:
+    if htmx_target(request) == RESULTS_ID:
         return render(request, "tickets/partials/inbox_list.html", ctx)
     ctx.update(_sidebar_context(agent, current))
     agents = context.pop("agents", None)
@@ -466,6 +476,7 @@ def _safe_next(request: HttpRequest, value: str) -> str:
 def bulk(request: HttpRequest) -> HttpResponse:
     agent = _agent(request)
     form = BulkForm(request.POST)
+    summary: dict[str, Any]
     if not form.is_valid():
         errors = [str(e) for errs in form.errors.values() for e in errs]
         summary = {"headline": _("Nothing was changed."), "problems": errors, "ok": False}
@@ -476,7 +487,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             summary = {"headline": _("You may not change tickets' fields."), "problems": [], "ok": False}
         except DomainError as exc:  # a refusal of the whole request, e.g. a bad tag
             summary = {"headline": _("Nothing was changed."), "problems": [exc.message], "ok": False}
-    if request.htmx:
+    if is_htmx(request):
         response = render(request, "tickets/partials/inbox_bulk_summary.html", {"summary": summary})
         response["HX-Trigger"] = "live-inbox"
         return response

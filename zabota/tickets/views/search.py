@@ -22,7 +22,7 @@ from zabota.core.search import query_terms
 from zabota.tickets.forms.search import SearchForm
 from zabota.tickets.highlight import best_passage, highlight
 from zabota.tickets.queries import message_texts, search_tickets
-from zabota.tickets.views.inbox import present
+from zabota.tickets.views.inbox import htmx_target, present
 from zabota.web.auth import agent_required
 
 PAGE_SIZE = 25
@@ -48,7 +48,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         ctx["hint"] = "invalid"
     else:
         ctx["hint"] = "empty"
-    if request.htmx and request.htmx.target == RESULTS_ID:
+    if htmx_target(request) == RESULTS_ID:
         return render(request, "tickets/partials/search_results.html", ctx)
     return render(request, "tickets/pages/search.html", ctx)
 
