@@ -243,3 +243,44 @@ def test_a_hostile_file_name_downloads_safely(portal_client, carol_customer, sup
     response = client.get(f"/portal/attachments/{att.pk}/")
     assert response.status_code == 200
     assert "\n" not in response["Content-Disposition"] and "Set-Cookie" not in response.headers
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_an_image_is_previewed_inline_but_svg_and_notes_are_not(
+    portal_client, carol_customer, alice_agent, support_ticket
+):
+    reply(
+        actor=carol_customer,
+        ticket_id=support_ticket.pk,
+        body_text="screens",
+        attachments=[
+            Upload(name="screen.png", content=PNG),
+            Upload(
+                name="pic.svg",
+                content=b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            ),
+        ],
+    )
+    add_note(
+        actor=alice_agent, ticket_id=support_ticket.pk, body_text="n", attachments=[Upload("note.png", PNG)]
+    )
+    client = portal_client(carol_customer)
+    png = Attachment.objects.get(name="screen.png")
+    svg = Attachment.objects.get(name="pic.svg")
+    note_png = Attachment.objects.get(name="note.png")
+    page = page_text(client.get(f"/portal/requests/{support_ticket.number}/"))
+    assert f'src="/portal/attachments/{png.pk}/preview"' in page
+    assert f"/portal/attachments/{svg.pk}/preview" not in page
+    response = client.get(f"/portal/attachments/{png.pk}/preview")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == "inline"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert client.get(f"/portal/attachments/{svg.pk}/preview").status_code == 404
+    assert client.get(f"/portal/attachments/{note_png.pk}/preview").status_code == 404
+    assert Client().get(f"/portal/attachments/{png.pk}/preview").status_code == 302

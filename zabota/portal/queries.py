@@ -21,6 +21,9 @@ from zabota.tickets.models import Attachment, Inbox, Message, Ticket
 from zabota.tickets.queries import customer_messages, visible_tickets
 
 PAGE_SIZE = 25
+# Attachments shown inline on a request's page: raster images whose type was sniffed from their
+# bytes when stored. Never SVG (it can carry script) and never HTML.
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 DEFAULT_COLOR = "#2563eb"
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
@@ -191,3 +194,7 @@ def customer_attachment(contact: Contact, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound(f"attachment {attachment_id} not found")
     return attachment
+
+
+def is_previewable(attachment: Attachment) -> bool:
+    return attachment.content_type in PREVIEW_TYPES

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("requests/new/", views.new_request, name="new_request"),
     path("requests/<int:number>/", views.request_page, name="request"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("attachments/<int:attachment_id>/preview", views.attachment_preview, name="attachment_preview"),
     path("logout/", views.logout, name="logout"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
     path("<slug:slug>/logo", views.brand_logo, name="brand_logo"),

@@ -202,6 +202,7 @@ def request_page(request: HttpRequest, number: int) -> HttpResponse:
         state=queries.CUSTOMER_STATUS.get(ticket.status, "open"),
         thread=queries.public_messages(ticket),
         merged_into=queries.merged_into_number(contact, ticket),
+        preview_types=queries.PREVIEW_TYPES,
         can_reply=ticket.status != Status.CLOSED and ticket.merged_into_id is None,
         form=form,
     )
@@ -254,6 +255,24 @@ def attachment(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     response = FileResponse(
         att.file.open("rb"), as_attachment=True, filename=att.name, content_type=content_type
     )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@require_GET
+@contact_required
+def attachment_preview(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
+    """An image attachment shown inline (raster images only, never SVG or HTML)."""
+    contact = request.portal_contact  # type: ignore[attr-defined]
+    try:
+        att = queries.customer_attachment(contact, attachment_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    if not queries.is_previewable(att):
+        raise Http404("no preview for this file")
+    response = FileResponse(att.file.open("rb"), content_type=att.content_type)
+    response.headers["Content-Disposition"] = "inline"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
