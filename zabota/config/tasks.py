@@ -1,10 +1,22 @@
 """The Huey instance and every periodic schedule, one comment each.
 
 Tasks live in each context's ``tasks.py`` (thin, take ids, idempotent) and are enqueued on
-commit by listeners. No periodic schedules yet: SLA breach checks and mail polling add theirs
-here.
+commit by listeners. Periodic schedules are declared here only; this module is imported by the
+notifications app's ``ready()`` so that both ``zabota run`` (embedded consumer) and
+``zabota worker`` register them.
 """
 
+from huey import crontab
 from huey.contrib.djhuey import HUEY as huey
+from huey.contrib.djhuey import db_periodic_task
 
 __all__ = ["huey"]
+
+
+# Hourly at :05 — email digests of unread notifications: each agent who asked for one gets
+# their notifications older than an hour and not yet emailed, at most once per 24 hours.
+@db_periodic_task(crontab(minute="5"))
+def notification_digests() -> None:
+    from zabota.notifications.tasks import queue_digests
+
+    queue_digests()

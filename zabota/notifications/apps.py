@@ -7,4 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
+        import zabota.config.tasks  # noqa: F401  (registers the periodic schedules, the digest's too)
         import zabota.notifications.listeners  # noqa: F401  (registers event listeners)
+        import zabota.notifications.tasks  # noqa: F401  (registers the digest task)

@@ -1,1 +1,110 @@
-"""Reactions to ticket events that notify agents (filled in with the notification rules)."""
+"""Reactions to ticket events that notify agents (after commit; a few cheap inserts, inline).
+
+- assigned: the ticket was assigned (or created assigned) to someone other than the actor;
+- mentioned: an agent's note or reply names ``@<email local part>`` or ``@"Full Name"`` of an
+  agent who can see the ticket (a mention of someone who cannot see it notifies no one);
+  customers' messages mention nobody;
+- customer replied: a contact's reply on an existing ticket notifies the assignee and the
+  agents following it.
+
+Never the actor; at most one notification per agent per message (a mention wins).
+"""
+
+from __future__ import annotations
+
+from zabota.accounts.models import Agent
+from zabota.core.events import subscribe
+from zabota.customers.models import Contact
+from zabota.notifications.actions import notify
+from zabota.notifications.mentions import mentioned_agents
+from zabota.notifications.models import NotificationKind
+from zabota.tickets.choices import MessageKind
+from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated
+from zabota.tickets.models import Follower, Message, Ticket
+from zabota.tickets.queries import filter_visible
+
+
+def _agent_name(agent_id: int | None) -> str:
+    if agent_id is None:
+        return ""
+    agent = Agent.objects.filter(pk=agent_id).only("name", "email").first()
+    return str(agent) if agent else ""
+
+
+def _contact_name(contact_id: int | None) -> str:
+    if contact_id is None:
+        return ""
+    contact = Contact.objects.filter(pk=contact_id).prefetch_related("emails").first()
+    if contact is None:
+        return ""
+    return contact.name or next((e.email for e in contact.emails.all()), "")
+
+
+@subscribe(TicketChanged)
+def notify_assigned(event: TicketChanged) -> None:
+    change = event.changes.get("assignee")
+    if not change:
+        return
+    after = change[1]
+    assignee_id = after.get("id") if isinstance(after, dict) else None
+    if not assignee_id or assignee_id == event.actor_agent_id:
+        return
+    notify(
+        agent_ids=[assignee_id],
+        kind=NotificationKind.ASSIGNED,
+        ticket_id=event.ticket_id,
+        actor_agent_id=event.actor_agent_id,
+        actor_name=_agent_name(event.actor_agent_id),
+    )
+
+
+@subscribe(TicketCreated)
+def notify_created_assigned(event: TicketCreated) -> None:
+    assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
+    if not assignee_id or assignee_id == event.actor_agent_id:
+        return
+    notify(
+        agent_ids=[assignee_id],
+        kind=NotificationKind.ASSIGNED,
+        ticket_id=event.ticket_id,
+        actor_agent_id=event.actor_agent_id,
+        actor_name=_agent_name(event.actor_agent_id) or _contact_name(event.actor_contact_id),
+    )
+
+
+@subscribe(MessageAdded)
+def notify_message(event: MessageAdded) -> None:
+    if event.kind not in (MessageKind.REPLY, MessageKind.NOTE):
+        return
+    mentioned: set[int] = set()
+    if event.author_agent_id is not None:
+        body = Message.objects.filter(pk=event.message_id).values_list("body_text", flat=True).first() or ""
+        for agent in mentioned_agents(body):
+            if agent.pk != event.author_agent_id and filter_visible(agent, [event.ticket_id]):
+                mentioned.add(agent.pk)
+        notify(
+            agent_ids=mentioned,
+            kind=NotificationKind.MENTIONED,
+            ticket_id=event.ticket_id,
+            message_id=event.message_id,
+            actor_agent_id=event.author_agent_id,
+            actor_name=_agent_name(event.author_agent_id),
+        )
+    if event.author_contact_id is not None and event.kind == MessageKind.REPLY:
+        if not Message.objects.filter(ticket_id=event.ticket_id, pk__lt=event.message_id).exists():
+            return  # the message that opened the ticket is not a reply
+        assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
+        recipients = set(
+            Follower.objects.filter(ticket_id=event.ticket_id, agent__isnull=False).values_list(
+                "agent_id", flat=True
+            )
+        )
+        if assignee_id:
+            recipients.add(assignee_id)
+        notify(
+            agent_ids=recipients - mentioned,
+            kind=NotificationKind.CUSTOMER_REPLIED,
+            ticket_id=event.ticket_id,
+            message_id=event.message_id,
+            actor_name=_contact_name(event.author_contact_id),
+        )
