@@ -249,7 +249,7 @@ def test_illegal_status_with_a_reply_is_an_inline_error_and_nothing_is_sent(
     )
     assert r.status_code == 200
     html = text(r)
-    assert "That status change is not allowed" in html
+    assert "That status change is not allowed: a ticket cannot go from Solved to Pending." in html
     assert "keep this text" in html  # the draft is kept
     assert not Message.objects.filter(body_text="keep this text").exists()  # note and status together
 

@@ -1,7 +1,12 @@
-"""Pages of the customers context (htmx; thin)."""
+"""Pages of the customers context (mounted at /customers/)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from zabota.customers import views
+
+urlpatterns: list[URLPattern] = [
+    path("contacts/<int:contact_id>/", views.contact_detail, name="customer_contact"),
+    path("organizations/<int:organization_id>/", views.organization_detail, name="customer_organization"),
+]

@@ -116,7 +116,10 @@ class PropertiesForm(forms.Form):
         self.ticket = ticket
         self.definitions = definitions
         statuses = [ticket.status, *sorted(TRANSITIONS[ticket.status], key=Status.values.index)]
-        self.fields["status"].choices = [(s, Status(s).label) for s in statuses]
+        # Any status parses; the state machine (in the action) refuses an illegal move with a
+        # readable error. Only the legal moves are offered.
+        self.fields["status"].choices = Status.choices
+        self.fields["status"].widget.choices = [(s, Status(s).label) for s in statuses]
         listed = {a.pk for a in agents}
         people = [(a.pk, _agent_label(a)) for a in agents]
         if ticket.assignee is not None and ticket.assignee_id not in listed:

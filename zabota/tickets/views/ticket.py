@@ -234,10 +234,18 @@ def _load(request: HttpRequest, number: int) -> tuple[Agent, list[Team], Ticket]
 _FIELD_NAMES = {"assignee_id": "assignee", "team_id": "team", "project_id": "project", "tags": "add_tags"}
 
 
-def readable(exc: DomainError) -> str:
-    """What a person is told when an action refuses (translated for the errors people meet)."""
+def readable(exc: DomainError, *, moving: tuple[str, str] | None = None) -> str:
+    """What a person is told when an action refuses (translated for the errors people meet).
+    ``moving`` is the (from, to) status a status change attempted, to name them."""
     code = getattr(exc, "code", "")
     if code == ErrorCode.ILLEGAL_TRANSITION:
+        if moving and moving[0] in Status.values and moving[1] in Status.values:
+            return _(
+                "That status change is not allowed: a ticket cannot go from %(before)s to %(after)s."
+            ) % {
+                "before": Status(moving[0]).label,
+                "after": Status(moving[1]).label,
+            }
         return _("That status change is not allowed: %(reason)s") % {"reason": exc.message}
     if code == ErrorCode.MERGE_OTHER_REQUESTER:
         return _("Only tickets of the same customer can be merged (%(reason)s).") % {"reason": exc.message}
@@ -254,14 +262,14 @@ def readable(exc: DomainError) -> str:
     return exc.message
 
 
-def _apply_field_errors(form: Any, exc: DomainError) -> None:
+def _apply_field_errors(form: Any, exc: DomainError, message: str) -> None:
     for key in exc.fields:
         name = key.split(".")[0]
         if name == "custom_fields" and "." in key:
             name = "cf_" + key.split(".", 1)[1]
         name = _FIELD_NAMES.get(name, name)
         if name in form.fields:
-            form.add_error(name, readable(exc))
+            form.add_error(name, message)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -312,10 +320,11 @@ def ticket_properties(request: HttpRequest, number: int) -> HttpResponse:
         try:
             actions.update_ticket(actor=agent, ticket_id=ticket.pk, **changes)
         except DomainError as exc:
-            _apply_field_errors(form, exc)
-            return _side_response(
-                request, agent, ticket, teams, choices=choices, form=form, error=readable(exc)
+            message = readable(
+                exc, moving=(ticket.status, changes["status"]) if "status" in changes else None
             )
+            _apply_field_errors(form, exc, message)
+            return _side_response(request, agent, ticket, teams, choices=choices, form=form, error=message)
     return _after_write(request, agent, teams, ticket)
 
 
@@ -383,7 +392,7 @@ def ticket_message(request: HttpRequest, number: int) -> HttpResponse:
                     if then and then != ticket.status:
                         actions.update_ticket(actor=agent, ticket_id=ticket.pk, status=then)
         except DomainError as exc:
-            form.add_error(None, readable(exc))
+            form.add_error(None, readable(exc, moving=(ticket.status, then) if then else None))
         else:
             if _is_htmx(request):
                 fresh = _ticket(agent, number)
