@@ -386,3 +386,10 @@ def test_a_mail_failure_does_not_change_the_answer(
         unknown = ask_for_link(Client(), "nobody@example.test")
     assert known.status_code == unknown.status_code == 200
     assert known.content == unknown.content
+
+
+def test_an_addresss_old_links_are_cleaned_up(carol_customer):
+    actions.request_sign_in_link(email="carol@acme.test", inbox=None, ip=None)
+    with time_machine.travel(clock.now() + timedelta(days=31), tick=False):
+        actions.request_sign_in_link(email="carol@acme.test", inbox=None, ip=None)
+    assert PortalLink.objects.count() == 1

@@ -40,6 +40,7 @@ ADDRESS_WINDOW = timedelta(minutes=15)  # ... per this window
 REQUESTS_PER_IP = 20  # sign-in requests (any address, known or not) from one IP ...
 IP_WINDOW = timedelta(hours=1)  # ... per this window
 KEEP_REQUESTS = timedelta(days=2)  # request rows older than this are deleted as new ones arrive
+KEEP_LINKS = timedelta(days=30)  # an address's links older than this go when it asks for a new one
 NEW_REQUESTS_PER_HOUR = 20  # tickets one contact may open through the portal in an hour
 TOKEN_BYTES = 32
 
@@ -100,6 +101,8 @@ def request_sign_in_link(*, email: str, inbox: Inbox | None, ip: str | None) -> 
             outcome = SignInOutcome.ADDRESS_LIMITED
         else:
             outcome = SignInOutcome.SENT
+        if contact is not None:
+            PortalLink.objects.filter(email=address, created_at__lt=now - KEEP_LINKS).delete()
         SignInRequest.objects.create(requested_ip=ip, outcome=outcome, created_at=now)
         link = None
         if outcome == SignInOutcome.SENT and contact is not None:
