@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zabota.core.errors import DomainError, NotFound
 from zabota.portal import actions, queries
-from zabota.portal.forms import NewRequestForm, ReplyForm, SignInForm
+from zabota.portal.forms import MAX_FILES, NewRequestForm, ReplyForm, SignInForm
 from zabota.portal.models import PortalLink
 from zabota.portal.session import (
     INBOX_KEY,
@@ -53,6 +53,7 @@ def _render(
         brand=brand,
         contact=getattr(request, "portal_contact", None),
         max_size=settings.ATTACHMENT_MAX_BYTES,
+        max_files=MAX_FILES,
         link_minutes=actions.link_minutes(),
     )
     return render(request, f"portal/{template}", context, status=status)
