@@ -385,3 +385,17 @@ def test_portal_posts_need_the_csrf_token(portal_client, carol_customer, support
     assert strict.post("/portal/requests/new/", {"subject": "s", "body": "b"}).status_code == 403
     assert strict.post("/portal/logout/").status_code == 403
     assert Message.objects.filter(ticket=support_ticket).count() == 1
+
+
+def test_a_link_from_an_inbox_that_lost_its_portal_address_still_works(carol_customer, acme_inbox):
+    from zabota.portal import actions
+
+    acme_inbox.logo.save("logo.png", ContentFile(PNG))
+    link, token = actions.issue_sign_in_link(email="carol@acme.test", inbox=acme_inbox)
+    Inbox.objects.filter(pk=acme_inbox.pk).update(slug=None)
+    client = Client()
+    page = client.get(f"/portal/link/{token}")
+    assert page.status_code == 200
+    assert "Acme Helpdesk" in page_text(page)
+    assert client.post(f"/portal/link/{token}").status_code == 302
+    assert client.get("/portal/requests/").status_code == 200

@@ -96,7 +96,7 @@ def brand_of(inbox: Inbox | None) -> Brand:
         color=color,
         text_color=text_color_on(color),
         greeting=inbox.portal_greeting,
-        has_logo=bool(inbox.logo),
+        has_logo=bool(inbox.logo) and bool(inbox.slug),  # the logo is served at /portal/<slug>/logo
     )
 
 

@@ -2,7 +2,8 @@
 
 Sign-in: ``home``/``brand_home`` (ask for a link), ``link`` (GET confirms, POST signs in: mail
 scanners prefetch GETs). Signed-in pages: ``requests`` (the list), ``request_page`` (one
-request and the reply form), ``new_request``, ``attachment`` (download), ``logout``. Branding:
+request and the reply form), ``new_request``, ``attachment`` (download) and
+``attachment_preview`` (raster images inline), ``logout``. Branding:
 ``brand_css`` and ``brand_logo`` (a stylesheet and an image, since the CSP forbids inline style).
 """
 
@@ -38,6 +39,7 @@ from zabota.portal.session import (
 )
 from zabota.tickets.actions import reply
 from zabota.tickets.choices import Channel, Status
+from zabota.tickets.models import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
     return _sign_in_page(request, inbox)
 
 
-def _sign_in_page(request: HttpRequest, inbox: Any) -> HttpResponse:
+def _sign_in_page(request: HttpRequest, inbox: Inbox | None) -> HttpResponse:
     brand = queries.brand_of(inbox)
     if current_contact(request) is not None:
         if inbox is not None:
