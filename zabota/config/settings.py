@@ -175,8 +175,13 @@ if REDIS_URL:
         "immediate": HUEY_IMMEDIATE,
         "utc": True,
     }
+    # socket_timeout above channels_redis's 5 s blocking read: redis-py 8 defaults to 5 s, which
+    # makes every idle WebSocket consumer's receive time out and crash every few seconds.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+        }
     }
 else:
     HUEY = {
