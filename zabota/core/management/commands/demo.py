@@ -18,6 +18,7 @@ from zabota.accounts.actions import create_or_update_agent, create_team, create_
 from zabota.accounts.models import Agent, ApiToken
 from zabota.customers.actions import find_or_create_contact
 from zabota.tickets.actions import add_note, create_ticket, reply
+from zabota.tickets.actions.config import save_inbox
 from zabota.tickets.models import Ticket
 
 ADMIN_EMAIL = "admin@zabota.local"
@@ -54,7 +55,16 @@ class Command(BaseCommand):
             email="dave@zabota.local", role="collaborator", name="Dave Developer", password=password
         )
         Agent.objects.filter(pk=bob.pk).update(locale="ru", timezone="Europe/Moscow")
-        create_team(name="Support", members=[alice, dave])
+        support = create_team(name="Support", members=[alice, dave])
+        inbox = save_inbox(
+            actor=admin,
+            name="Demo Support",
+            slug="demo",
+            email="support@demo.zabota.local",
+            color="#0f766e",
+            portal_greeting="Welcome! Sign in with your email to see your requests. / Войдите по адресу почты, чтобы увидеть свои обращения.",
+            default_team=support,
+        )
         create_team(name="Billing", members=[bob])
         generate(n, seed=7)
         carol = find_or_create_contact(email="carol@acme.example.com", name="Carol Customer")
@@ -64,6 +74,7 @@ class Command(BaseCommand):
             subject="Cannot export the monthly report",
             body_text="Hi, the export button shows an error since this morning.",
             channel="email",
+            inbox=inbox,
         )
         add_note(actor=alice, ticket_id=t.pk, body_text="Dave, is this the queue worker again?")
         reply(actor=alice, ticket_id=t.pk, body_text="Thanks Carol, we're on it.", status="pending")
@@ -74,6 +85,7 @@ class Command(BaseCommand):
             subject="Не приходят письма с уведомлениями",
             body_text="Добрый день! Уже два дня не приходят уведомления о новых счетах.",
             channel="email",
+            inbox=inbox,
         )
         _, token = create_token(agent=admin, name="demo")
         path = login_file()
@@ -89,7 +101,12 @@ class Command(BaseCommand):
         active = ApiToken.objects.filter(prefix=token[:10], revoked_at__isnull=True).exists()
         self.stdout.write("")
         self.stdout.write("  Zabota demo workspace")
+        self.stdout.write(f"  Workspace:    {settings.SITE_URL}/login/")
         self.stdout.write(f"  Admin login:  {email} / {password}   (also alice@, bob@, dave@zabota.local)")
+        self.stdout.write(f"  Portal:       {settings.SITE_URL}/portal/demo/  as carol@acme.example.com")
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            self.stdout.write(f"                (sign-in links are written to {settings.EMAIL_FILE_PATH}/)")
+        self.stdout.write("                or print a link: zabota portal_link carol@acme.example.com")
         self.stdout.write(f"  Django admin: {settings.SITE_URL}/admin/")
         self.stdout.write(f"  API docs:     {settings.SITE_URL}/api/docs")
         if active:
