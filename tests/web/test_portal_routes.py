@@ -51,3 +51,28 @@ def test_an_agent_session_opens_no_private_portal_page(alice_agent, acme_inbox, 
 def test_reserved_slugs_are_the_fixed_paths():
     fixed = {str(p.pattern).split("/")[0] for p in portal_urls.urlpatterns if "<slug" not in str(p.pattern)}
     assert fixed - {""} == RESERVED_SLUGS
+
+
+def test_out_of_range_numbers_are_404_not_errors(portal_client, carol_customer):
+    client = portal_client(carol_customer)
+    huge = "9" * 30
+    for path in (
+        f"/portal/requests/{huge}/",
+        f"/portal/attachments/{huge}/",
+        f"/portal/attachments/{huge}/preview",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/portal/requests/{huge}/", {"body": "x"}).status_code == 404
+
+
+def test_odd_inputs_get_a_form_error_not_an_error_page(portal_client, carol_customer, support_ticket):
+    assert Client().post("/portal/", {"email": "a\x00@example.test"}).status_code == 400
+    assert Client().post("/portal/", {"email": "x" * 300 + "@example.test"}).status_code == 400
+    client = portal_client(carol_customer)
+    assert client.post("/portal/requests/new/", {"subject": "s" * 201, "body": "b"}).status_code == 400
+    assert client.post("/portal/requests/new/", {"subject": "a\x00b", "body": "b\x00"}).status_code in (
+        302,
+        400,
+    )
+    assert client.get("/portal/requests/?page=abc&show=%00").status_code == 200
+    assert client.get("/portal/requests/?page=99999").status_code == 200
