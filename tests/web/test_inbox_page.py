@@ -197,6 +197,7 @@ def test_page_wires_live_counts_and_keyboard_list(
     assert 'hx-get="/inbox/counts?current=open"' in html
     assert 'hx-trigger="load, live-inbox from:body, every 60s"' in html
     assert "data-nav-list" in html
+    assert "data-live-inbox" in html  # the live layer watches the inbox on this page
     assert 'aria-current="page"' in html
 
 

@@ -31,6 +31,8 @@
       all.checked = total > 0 && chosen.length === total;
       all.indeterminate = chosen.length > 0 && chosen.length < total;
     }
+    const form = document.getElementById("bulk-form");
+    if (form) form.classList.toggle("has-selection", chosen.length > 0);
     if (!counter) return;
     if (!counter.dataset.idle) counter.dataset.idle = counter.textContent;
     counter.textContent = chosen.length
