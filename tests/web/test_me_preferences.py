@@ -189,6 +189,14 @@ def test_set_up_confirm_and_disable_totp(alice_client: Client, alice: Agent) -> 
     assert Client().post("/login/", {"username": alice.email, "password": PASSWORD})["Location"] == "/inbox/"
 
 
+def test_cancel_a_totp_set_up(alice_client: Client, alice: Agent) -> None:
+    alice_client.post("/me/two-factor/start/")
+    assert 'id="totp-secret"' in alice_client.get("/me/").content.decode()
+    assert alice_client.post("/me/two-factor/cancel/")["Location"] == "/me/#two-factor"
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert 'id="totp-start"' in alice_client.get("/me/").content.decode()
+
+
 def test_totp_confirm_without_set_up_says_so(alice_client: Client) -> None:
     response = alice_client.post("/me/two-factor/confirm/", {"token": "123456"}, follow=True)
     assert "Start the set-up first." in response.content.decode()

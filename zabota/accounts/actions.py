@@ -344,3 +344,8 @@ def save_team(
             gettext("A team with this name already exists."), fields={"name": "taken"}
         ) from exc
     return team
+
+
+def cancel_totp_setup(*, actor: Agent) -> None:
+    """Drop an unconfirmed TOTP device (the set-up was abandoned); a confirmed one stays."""
+    TOTPDevice.objects.filter(user=actor, confirmed=False).delete()

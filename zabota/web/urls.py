@@ -29,6 +29,7 @@ urlpatterns += [
     path("me/password/", me.password_view, name="me-password"),
     path("me/two-factor/start/", me.totp_start_view, name="me-totp-start"),
     path("me/two-factor/confirm/", me.totp_confirm_view, name="me-totp-confirm"),
+    path("me/two-factor/cancel/", me.totp_cancel_view, name="me-totp-cancel"),
     path("me/two-factor/disable/", me.totp_disable_view, name="me-totp-disable"),
     path("me/logout-everywhere/", me.logout_everywhere_view, name="me-logout-everywhere"),
 ]

@@ -120,6 +120,13 @@ def totp_start_view(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_POST
+def totp_cancel_view(request: HttpRequest) -> HttpResponse:
+    actions.cancel_totp_setup(actor=_agent(request))
+    return redirect("/me/#two-factor")
+
+
+@agent_required
+@require_POST
 def totp_confirm_view(request: HttpRequest) -> HttpResponse:
     form = TotpConfirmForm(request.POST)
     if form.is_valid():
