@@ -393,3 +393,17 @@ def test_an_addresss_old_links_are_cleaned_up(carol_customer):
     with time_machine.travel(clock.now() + timedelta(days=31), tick=False):
         actions.request_sign_in_link(email="carol@acme.test", inbox=None, ip=None)
     assert PortalLink.objects.count() == 1
+
+
+def test_the_claim_is_one_conditional_update(carol_customer):
+    """Two clicks can't both win: the check and the write are one UPDATE ... WHERE used_at IS NULL
+    AND expires_at > now, and only the request whose UPDATE changed a row signs in. (A thread race
+    can't run on the in-memory test database: shared-cache SQLite refuses concurrent writers.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, token = actions.issue_sign_in_link(email="carol@acme.test", inbox=None)
+    with CaptureQueriesContext(connection) as queries:
+        actions.use_sign_in_link(token=token)
+    claim = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
+    assert '"used_at" IS NULL' in claim and '"expires_at" >' in claim and '"token_hash" =' in claim
