@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zabota.accounts.models import Agent, Role, Team
 from zabota.customers.models import AttributeTarget, AttributeType
@@ -63,7 +64,7 @@ class AgentsField(forms.ModelMultipleChoiceField):
 
 
 class AgentEditForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=200, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=role_choices, widget=forms.RadioSelect)
     can_reply_publicly = forms.BooleanField(
         label=_("Collaborators: may send public replies to customers"), required=False
