@@ -126,3 +126,34 @@ def test_a_missing_object_is_404(client: Client, admin: Agent) -> None:
         "/settings/inboxes/999/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("url", POST_URLS)
+def test_garbage_input_is_never_a_500(client: Client, admin: Agent, ids: dict[str, int], url: str) -> None:
+    client.force_login(admin)
+    garbage = {
+        "name": "x" * 5000,
+        "new-name": "\x00bad",
+        "email": "a@" + "b" * 300,
+        "role": "root",
+        "teams": ["abc", "-1"],
+        "members": ["999999"],
+        "new-members": ["nope"],
+        "rank": "99999999999999999999",
+        "new-rank": "-5",
+        "color": "\x00",
+        "new-color": "#zzzzzz",
+        "key": "../../etc",
+        "new-key": "a" * 300,
+        "new-type": "script",
+        "new-target": "ticket",
+        "position": "1e9",
+        "password": "x",
+        "active": "maybe",
+        "logo": "not a file",
+        "slug": "<script>",
+        "default_team": "abc",
+    }
+    response = client.post(_url(url, ids), garbage)
+    assert response.status_code < 500
+    assert Agent.objects.filter(is_active=True, role="admin").exists()
