@@ -11,7 +11,7 @@ TICKETS ?= 100000
 # EMAIL_BACKEND is configured.
 run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
 
-.PHONY: run test lint format bench venv clean
+.PHONY: run test lint format bench messages venv clean
 
 venv: $(VENV)/.installed
 
@@ -41,6 +41,14 @@ format: venv
 
 bench: venv
 	$(Z) bench --tickets $(TICKETS)
+
+# Translations: extract every marked string into zabota/locale/ru (keeping source locations),
+# then compile the .mo files we ship. Needs GNU gettext (xgettext, msgmerge, msgfmt).
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='node_modules/*' \
+	--ignore='tests/*' --ignore='benchmarks/*' --ignore='staticfiles/*'
+messages: venv
+	$(Z) makemessages -l ru $(MESSAGES_IGNORE)
+	$(Z) compilemessages -l ru $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
