@@ -14,7 +14,8 @@
  *
  * Translated strings come from data- attributes of this script's tag (base.html) or of the
  * [data-presence] box itself: data-viewing="{name} is viewing", data-typing="{name} is typing…".
- * State for tests and styling: body[data-live="connecting|open|closed"].
+ * State for tests and styling: body[data-live="connecting|open|closed"],
+ * body[data-live-watching="<ticket ids the server confirmed>"], body[data-live-inbox-state="watching"].
  * No inline script and no innerHTML: names are set with textContent only.
  */
 (function () {
@@ -37,6 +38,7 @@
   var presence = {};         // ticket id -> last agents list
   var typing = {};           // ticket id -> {idle: timer, sentAt: ms}
   var pending = {};          // coalescing key -> timer
+  var confirmed = {};        // ticket id -> true once the server answered the watch
 
   function str(name, fallback, box) {
     var value = (box && box.getAttribute("data-" + name)) || (script && script.getAttribute("data-" + name));
@@ -71,6 +73,8 @@
         send({type: "unwatch-ticket", ticket: +id});
         delete watched[id];
         delete presence[id];
+        delete confirmed[id];
+        body.setAttribute("data-live-watching", Object.keys(confirmed).join(" "));
       }
     });
     Object.keys(ids).forEach(function (id) {
@@ -83,7 +87,6 @@
       send({type: "watch-inbox"});
       inboxWatched = true;
     }
-    body.setAttribute("data-live-watching", Object.keys(watched).join(" "));
     renderAllPresence();
   }
 
@@ -217,6 +220,10 @@
         break;
       case "presence":
         if (!watched[data.ticket]) return;
+        if (!confirmed[data.ticket]) {
+          confirmed[data.ticket] = true;
+          body.setAttribute("data-live-watching", Object.keys(confirmed).join(" "));
+        }
         presence[data.ticket] = data.agents || [];
         boxesFor(data.ticket).forEach(function (box) { render(box, presence[data.ticket]); });
         body.dispatchEvent(new CustomEvent("live-presence", {detail: {ticket: data.ticket, agents: presence[data.ticket]}, bubbles: true}));
@@ -247,6 +254,9 @@
       watched = {};
       inboxWatched = false;
       presence = {};
+      confirmed = {};
+      body.setAttribute("data-live-watching", "");
+      body.removeAttribute("data-live-inbox-state");
       document.querySelectorAll("[data-presence]").forEach(function (box) { render(box, []); });
       setState("closed");
       scheduleReconnect();
