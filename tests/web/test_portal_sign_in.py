@@ -407,3 +407,22 @@ def test_the_claim_is_one_conditional_update(carol_customer):
         actions.use_sign_in_link(token=token)
     claim = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
     assert '"used_at" IS NULL' in claim and '"expires_at" >' in claim and '"token_hash" =' in claim
+
+
+@pytest.mark.parametrize(
+    "next_url, allowed",
+    [
+        ("/portal/requests/", True),
+        ("/portal/requests/12/", True),
+        ("/portal/requests/new/", True),
+        ("/portal/requests/?show=all&page=2", True),
+        ("/portal/requests//evil.test/", False),
+        ("/portal/requests/12/\r\nSet-Cookie: x", False),
+        ("https://evil.test/portal/requests/", False),
+        ("/portal/requests/../../admin/", False),
+    ],
+)
+def test_only_portal_request_pages_are_remembered(rf, next_url, allowed):
+    from zabota.portal.session import is_portal_page
+
+    assert is_portal_page(rf.get("/"), next_url) is allowed

@@ -11,6 +11,7 @@ and time zone for the page.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Callable
 from functools import wraps
@@ -20,7 +21,6 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from zabota.customers.models import Contact
 from zabota.portal.models import PortalLink
@@ -58,11 +58,12 @@ def remember_next(request: HttpRequest, next_url: str) -> None:
         request.session[NEXT_KEY] = next_url
 
 
+# Where a sign-in may lead: the portal's own request pages, nothing else (no open redirect).
+_NEXT = re.compile(r"/portal/requests/(?:new/|[0-9]{1,18}/)?(?:\?[A-Za-z0-9=&_-]{0,100})?")
+
+
 def is_portal_page(request: HttpRequest, url: str) -> bool:
-    return bool(url) and (
-        url.startswith("/portal/requests/")
-        and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
-    )
+    return bool(url) and bool(_NEXT.fullmatch(url))
 
 
 def current_contact(request: HttpRequest) -> Contact | None:
