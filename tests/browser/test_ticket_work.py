@@ -45,6 +45,7 @@ def test_alice_opens_replies_notes_and_assigns(browse: Browse, server: Server) -
     note = page.locator("#timeline .message-note").filter(has_text=f"the toner is the culprit {word}")
     expect(note).to_be_visible()
     expect(note).to_contain_text("Internal note")
+    expect(page.locator("#composer-body")).to_have_value("")
     colours = page.evaluate(
         """([a, b]) => [a, b].map((sel) => getComputedStyle(document.querySelector(sel)).backgroundColor)""",
         [f"#{note.get_attribute('id')}", f"#{reply.get_attribute('id')}"],

@@ -1,0 +1,124 @@
+"""Story: alice works the inbox entirely by keyboard: j/k to move, x to select, Enter to open,
+r to reply, type, Ctrl+Enter to send, n for a note, a to assign to herself, s for status, t for
+a tag, g i back to the inbox, / to search, ? for the help."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Browse, Server, messages, new_ticket, uid
+
+
+def selected_number(page) -> str | None:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "() => { const r = document.querySelector('[data-nav-item].is-selected'); return r && r.dataset.ticket; }"
+    )
+
+
+def test_alice_works_the_inbox_by_keyboard(browse: Browse, server: Server) -> None:
+    word = uid("keys")
+    older = new_ticket(server, f"Keyboard older {word}")
+    newer = new_ticket(server, f"Keyboard newer {word}", "Where is my parcel?")
+    page = browse.page("alice")
+    page.goto("/inbox/open/?sort=newest")
+    page.locator("body").click(position={"x": 1, "y": 1})  # nothing focused: shortcuts are live
+
+    page.keyboard.press("j")
+    assert selected_number(page) == str(newer["number"])
+    page.keyboard.press("j")
+    assert selected_number(page) == str(older["number"])
+    page.keyboard.press("k")
+    assert selected_number(page) == str(newer["number"])
+    page.keyboard.press("x")
+    expect(page.locator(f"#select-{newer['number']}")).to_be_checked()
+    page.keyboard.press("x")
+    expect(page.locator(f"#select-{newer['number']}")).not_to_be_checked()
+
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/tickets/{newer['number']}/$"))
+
+    # r: reply mode, cursor in the composer; type; Ctrl+Enter sends.
+    page.keyboard.press("r")
+    expect(page.locator("#composer")).to_have_attribute("data-mode", "reply")
+    expect(page.locator("#composer-body")).to_be_focused()
+    page.keyboard.type(f"It left our warehouse today {word}.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#timeline .message-reply").filter(has_text=word)).to_be_visible()
+    expect(page.locator("#composer-body")).to_have_value("")  # the fresh composer is in place
+
+    # Esc leaves the text field; n: a note.
+    page.locator("#composer-body").press("Escape")
+    page.keyboard.press("n")
+    expect(page.locator("#composer")).to_have_attribute("data-mode", "note")
+    expect(page.locator("#composer-body")).to_be_focused()
+    page.keyboard.type(f"Courier confirmed {word}")
+    page.keyboard.press("Control+Enter")
+    expect(
+        page.locator("#timeline .message-note").filter(has_text=f"Courier confirmed {word}")
+    ).to_be_visible()
+    expect(page.locator("#composer-body")).to_have_value("")
+    page.locator("#composer-body").press("Escape")
+
+    # a: assign to me.
+    page.keyboard.press("a")
+    expect(page.locator("#assign-to-me")).to_be_disabled()
+
+    # s: the status select has the focus; choose with the keyboard.
+    page.keyboard.press("s")
+    status = page.locator("#properties select[name=status]")
+    expect(status).to_be_focused()
+    status.select_option("pending")
+    expect(page.locator(".ticket-meta")).to_contain_text(re.compile("pending", re.I))
+    status = page.locator("#properties select[name=status]")
+    if status.evaluate("el => el === document.activeElement"):
+        status.press("Escape")
+    page.locator("body").click(position={"x": 1, "y": 1})
+
+    # t: the tag input.
+    page.keyboard.press("t")
+    tag = page.locator("#properties input[name=add_tags]")
+    expect(tag).to_be_focused()
+    page.keyboard.type(word)
+    page.keyboard.press("Enter")
+    expect(page.locator("#ticket-tags")).to_contain_text(word)
+
+    detail = server.api("admin").get(f"/tickets/{newer['id']}")
+    assert detail["assignee"]["id"] == server.cast["agents"]["alice"]["id"]
+    assert detail["status"] == "pending"
+    assert {m["kind"] for m in messages(detail) if word in m["body_text"]} == {"reply", "note"}
+
+    # g i: back to the inbox.
+    page.locator("body").click(position={"x": 1, "y": 1})
+    page.keyboard.press("g")
+    page.keyboard.press("i")
+    expect(page).to_have_url(re.compile(r"/inbox/$"))
+
+    # /: search from anywhere.
+    page.keyboard.press("/")
+    search = page.locator("header.topbar input[name=q]")
+    expect(search).to_be_focused()
+    page.keyboard.type(word)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/\?q="))
+    expect(page.locator(f"a[href='/tickets/{newer['number']}/']").first).to_be_visible()
+
+    # ?: the shortcut help.
+    page.locator("body").click(position={"x": 1, "y": 1})
+    page.keyboard.press("?")
+    expect(page.locator("#shortcut-help")).to_be_visible()
+    expect(page.locator("#shortcut-help")).to_contain_text("Assign to me")
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcut-help")).to_be_hidden()
+
+
+def test_shortcuts_do_not_fire_while_typing(browse: Browse, server: Server) -> None:
+    t = new_ticket(server, f"Typing guard {uid()}")
+    page = browse.page("alice")
+    page.goto(f"/tickets/{t['number']}/")
+    page.locator("#composer-body").click()
+    page.keyboard.type("jkxagi a r n s t")
+    expect(page.locator("#composer-body")).to_have_value("jkxagi a r n s t")
+    expect(page).to_have_url(re.compile(rf"/tickets/{t['number']}/$"))
+    expect(page.locator("#assign-to-me")).to_be_enabled()
