@@ -400,3 +400,25 @@ def test_a_link_from_an_inbox_that_lost_its_portal_address_still_works(carol_cus
     assert "Acme Helpdesk" in page_text(page)
     assert client.post(f"/portal/link/{token}").status_code == 302
     assert client.get("/portal/requests/").status_code == 200
+
+
+# --- Preferences -------------------------------------------------------------------------------
+
+
+def test_a_contact_chooses_their_language_and_time_zone(carol, carol_customer):
+    page = page_text(carol.get("/portal/preferences/"))
+    assert 'id="portal-preferences-form"' in page
+    assert '<option value="en" selected>' in page
+    response = carol.post("/portal/preferences/", {"locale": "ru", "timezone": "Europe/Moscow"})
+    assert response.status_code == 302
+    carol_customer.refresh_from_db()
+    assert (carol_customer.locale, carol_customer.timezone) == ("ru", "Europe/Moscow")
+    after = carol.get("/portal/requests/", HTTP_ACCEPT_LANGUAGE="en")
+    assert after["Content-Language"] == "ru"
+
+
+def test_preferences_refuse_what_is_not_a_language_or_a_zone(carol, carol_customer):
+    assert carol.post("/portal/preferences/", {"locale": "xx", "timezone": "UTC"}).status_code == 400
+    assert carol.post("/portal/preferences/", {"locale": "en", "timezone": "Mars/Olympus"}).status_code == 400
+    carol_customer.refresh_from_db()
+    assert (carol_customer.locale, carol_customer.timezone) == ("en", "UTC")

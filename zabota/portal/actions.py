@@ -219,3 +219,10 @@ def open_request(
         inbox=inbox,
         attachments=attachments,
     )
+
+
+def save_preferences(*, contact: Contact, locale: str, timezone: str) -> Contact:
+    """The contact changes their own language and time zone (nothing else) from the portal."""
+    from zabota.customers.actions import save_contact
+
+    return save_contact(actor=None, contact=contact, locale=locale, timezone=timezone)

@@ -25,6 +25,25 @@ class SignInForm(forms.Form):
     )
 
 
+def _zones() -> list[tuple[str, str]]:
+    import zoneinfo
+
+    return [
+        (z, z.replace("_", " ")) for z in sorted(zoneinfo.available_timezones()) if "/" in z or z == "UTC"
+    ]
+
+
+class PreferencesForm(forms.Form):
+    """The contact's own language and time zone (what the portal and our emails use)."""
+
+    locale = forms.ChoiceField(
+        label=_("Language"), choices=settings.LANGUAGES, widget=forms.Select(attrs={"id": "portal-locale"})
+    )
+    timezone = forms.ChoiceField(
+        label=_("Time zone"), choices=_zones, widget=forms.Select(attrs={"id": "portal-timezone"})
+    )
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

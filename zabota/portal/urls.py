@@ -9,7 +9,7 @@ from zabota.portal import views
 
 app_name = "portal"
 
-RESERVED_SLUGS = frozenset({"link", "requests", "attachments", "logout"})
+RESERVED_SLUGS = frozenset({"link", "requests", "attachments", "preferences", "logout"})
 
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern] = [
     path("requests/<int:number>/", views.request_page, name="request"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("attachments/<int:attachment_id>/preview", views.attachment_preview, name="attachment_preview"),
+    path("preferences/", views.preferences, name="preferences"),
     path("logout/", views.logout, name="logout"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
     path("<slug:slug>/logo", views.brand_logo, name="brand_logo"),

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zabota.core.errors import DomainError, NotFound
 from zabota.portal import actions, queries
-from zabota.portal.forms import MAX_FILES, NewRequestForm, ReplyForm, SignInForm
+from zabota.portal.forms import MAX_FILES, NewRequestForm, PreferencesForm, ReplyForm, SignInForm
 from zabota.portal.models import PortalLink
 from zabota.portal.session import (
     INBOX_KEY,
@@ -242,6 +242,36 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Thank you. We have received your request."))
                 return redirect("portal:request", number=ticket.number)
     return _render(request, "new_request.html", brand, status=status, nav="new", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@contact_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    contact = request.portal_contact  # type: ignore[attr-defined]
+    status = 200
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.save_preferences(
+                    contact=contact,
+                    locale=form.cleaned_data["locale"],
+                    timezone=form.cleaned_data["timezone"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                with translation.override(form.cleaned_data["locale"]):
+                    messages.success(request, _("Your preferences have been saved."))
+                return redirect("portal:preferences")
+        status = 400
+    else:
+        form = PreferencesForm(
+            initial={"locale": contact.locale or "en", "timezone": contact.timezone or "UTC"}
+        )
+    return _render(
+        request, "preferences.html", _session_brand(request), status=status, nav="preferences", form=form
+    )
 
 
 @require_GET
