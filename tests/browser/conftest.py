@@ -432,6 +432,20 @@ class Browse:
             self.contexts.remove(ctx)
         return self.states[who]
 
+    def portal_page(self, address: str = "carol@acme.test", **options: Any) -> Any:
+        """A new page signed in to the portal as the contact with that address (by link, cached:
+        the portal allows only a few links per address per quarter hour)."""
+        key = "portal:" + address
+        if key not in self.states:
+            ctx = self.context()
+            page = ctx.new_page()
+            portal_sign_in(page, self.server, address)
+            self.states[key] = ctx.storage_state()
+            ctx.close()
+            self.contexts.remove(ctx)
+        ctx = self.context(storage_state=self.states[key], **options)
+        return ctx.new_page()
+
     def close(self) -> None:
         for ctx in self.contexts:
             try:
@@ -448,6 +462,32 @@ def log_in(page: Any, email_address: str, password: str, next_url: str = "") -> 
     page.locator("form").filter(has=page.locator("input[name=password]")).locator(
         "button[type=submit], input[type=submit]"
     ).first.click()
+
+
+LINK = re.compile(r"https?://[^\s\"<>]+(/portal/link/[A-Za-z0-9_-]+)")
+
+
+def request_portal_link(page: Any, server: Server, address: str, slug: str = "acme") -> str:
+    """Ask for a sign-in link on the branded portal page; return its path from the mail."""
+    before = len(server.mails())
+    page.goto(f"/portal/{slug}/")
+    page.locator("#portal-sign-in-form input[name=email]").fill(address)
+    page.locator("#portal-send-link").click()
+    page.wait_for_load_state()
+    mail = server.wait_for_mail(address, after=before)
+    body = mail.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else str(mail)
+    found = LINK.search(text)
+    assert found, f"no sign-in link in the mail:\n{text}"
+    return found.group(1)
+
+
+def portal_sign_in(page: Any, server: Server, address: str) -> None:
+    """The whole portal sign-in: request a link, open it from the mail, press the button."""
+    path = request_portal_link(page, server, address)
+    page.goto(path)
+    page.locator("#portal-use-link").click()
+    page.wait_for_url(re.compile(r"/portal/requests/"))
 
 
 _states: dict[str, Any] = {}
