@@ -259,7 +259,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
                     timezone=form.cleaned_data["timezone"],
                 )
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                logger.info("portal preferences refused for contact %s: %s", contact.pk, exc.message)
+                form.add_error(None, _("Your preferences could not be saved."))
             else:
                 with translation.override(form.cleaned_data["locale"]):
                     messages.success(request, _("Your preferences have been saved."))
