@@ -426,3 +426,10 @@ def test_only_portal_request_pages_are_remembered(rf, next_url, allowed):
     from zabota.portal.session import is_portal_page
 
     assert is_portal_page(rf.get("/"), next_url) is allowed
+
+
+def test_an_odd_client_address_is_not_stored(carol_customer):
+    for odd in ("unix:/run/zabota.sock", "", None, "999.1.1.1"):
+        result = actions.request_sign_in_link(email="nobody@example.test", inbox=None, ip=odd)
+        assert result.outcome == SignInOutcome.UNKNOWN
+    assert set(SignInRequest.objects.values_list("requested_ip", flat=True)) == {None}

@@ -14,6 +14,7 @@ SHA-256 is.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class SignInResult:
 def request_sign_in_link(*, email: str, inbox: Inbox | None, ip: str | None) -> SignInResult:
     """Send a sign-in link to ``email`` if it belongs to a contact and no limit is reached."""
     address = normalised(email)
+    ip = _valid_ip(ip)
     now = clock.now()
     with transaction.atomic():
         SignInRequest.objects.filter(created_at__lt=now - KEEP_REQUESTS).delete()
@@ -114,6 +116,14 @@ def request_sign_in_link(*, email: str, inbox: Inbox | None, ip: str | None) -> 
     else:
         logger.info("portal sign-in request from %s: %s", ip, outcome)
     return SignInResult(outcome=outcome, link=link)
+
+
+def _valid_ip(ip: str | None) -> str | None:
+    """The client address as stored (PostgreSQL's inet refuses anything else), or None."""
+    try:
+        return str(ipaddress.ip_address((ip or "").strip()))
+    except ValueError:
+        return None
 
 
 def issue_sign_in_link(*, email: str, inbox: Inbox | None) -> tuple[PortalLink, str]:
