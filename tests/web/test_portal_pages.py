@@ -316,9 +316,9 @@ def test_the_default_portal_uses_the_first_inbox_with_an_address(db):
 
 
 def test_a_colour_that_is_not_a_colour_never_reaches_the_stylesheet(db):
-    Inbox.objects.create(name="Weird", slug="weird", color="red;}body{display:none")
+    Inbox.objects.create(name="Weird", slug="weird", color="red;}body{x:y}")
     css = Client().get("/portal/weird/brand.css").content.decode()
-    assert "display:none" not in css
+    assert "body" not in css
     assert "--brand: #2563eb" in css
 
 
