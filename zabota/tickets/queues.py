@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zabota.accounts.models import Agent
 from zabota.accounts.queries import team_ids_of
@@ -45,8 +46,8 @@ BUILTIN_VIEWS: tuple[BuiltinView, ...] = (
     BuiltinView("unassigned", _("Unassigned"), "queue"),
     BuiltinView("teams", _("My teams"), "queue"),
     BuiltinView("open", _("All open"), "queue"),
-    BuiltinView("pending", _("Pending"), "updated"),
-    BuiltinView("on-hold", _("On hold"), "updated"),
+    BuiltinView("pending", pgettext_lazy("inbox view", "Pending"), "updated"),
+    BuiltinView("on-hold", pgettext_lazy("inbox view", "On hold"), "updated"),
     BuiltinView("solved", _("Solved recently"), "updated"),
 )
 BUILTIN_BY_SLUG = {v.slug: v for v in BUILTIN_VIEWS}
