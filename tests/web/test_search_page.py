@@ -161,3 +161,11 @@ def test_htmx_gets_only_the_results(client: Client, alice_agent: Agent, support_
 def test_anonymous_is_sent_to_login(client: Client) -> None:
     response = client.get("/search/?q=x")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_words_with_underscores_are_found_not_an_error(
+    client: Client, alice_agent: Agent, carol_customer: Contact, support_team: Team
+) -> None:
+    ticket = open_ticket(carol_customer, "Error in passage_kind field", team=support_team)
+    assert numbers(search(client, alice_agent, "passage_kind")) == [ticket.number]
+    assert numbers(search(client, alice_agent, "__")) == []

@@ -29,7 +29,10 @@ class SearchBackend:
 class Fts5Backend(SearchBackend):
     @staticmethod
     def _match(terms: Sequence[str]) -> str:
-        return " ".join(f'"{t}"' for t in terms)
+        # unicode61 splits words at "_" (Python's \w keeps it): "a_b" is two tokens in the
+        # index, so it is two terms here; one quoted string would be a phrase query, which the
+        # index (detail='column') refuses with an error.
+        return " ".join(f'"{part}"' for t in terms for part in t.split("_") if part)
 
     def match_ids(self, terms: Sequence[str], *, before_id: int | None, limit: int) -> list[int]:
         sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH %s"
