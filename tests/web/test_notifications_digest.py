@@ -157,6 +157,12 @@ def test_the_hourly_job_sends_every_due_digest(
         assert queue_digests() == 2  # Huey runs tasks immediately in tests
         assert queue_digests() == 0
     assert sorted(e.to[0] for e in mail.outbox) == ["alice@zabota.test", "sam@zabota.test"]
+    notice(alice_agent, support_ticket, start + timedelta(hours=3))
+    with time_machine.travel(start + timedelta(hours=12), tick=False):
+        assert queue_digests() == 0  # Alice had hers less than a day ago
+    with time_machine.travel(start + timedelta(hours=26), tick=False):
+        assert queue_digests() == 1
+    assert len(mail.outbox) == 3
 
 
 def test_the_digest_is_scheduled_hourly() -> None:

@@ -28,7 +28,18 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["agent", "read_at", "-id"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["agent", "read_at", "-id"], name="notification_inbox"),
+            # The list page: one agent's notifications, newest first.
+            models.Index(fields=["agent", "-id"], name="notification_recent"),
+            # The digest: when an agent last got one, and what is still waiting for one.
+            models.Index(fields=["agent", "emailed_at"], name="notification_emailed"),
+            models.Index(
+                fields=["agent", "created_at"],
+                condition=models.Q(read_at__isnull=True, emailed_at__isnull=True),
+                name="notification_digest_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.agent_id} on ticket {self.ticket_id}"

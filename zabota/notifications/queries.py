@@ -77,30 +77,23 @@ def list_notifications(
 
 
 def digest_candidates(now: datetime) -> list[int]:
-    """Ids of agents a digest may be due for: asked for one, have unread notifications not yet
-    emailed and old enough, and had no digest in the last 24 hours."""
-    waiting = (
-        Notification.objects.filter(
-            agent__email_digest=True,
-            agent__is_active=True,
-            read_at__isnull=True,
-            emailed_at__isnull=True,
-            created_at__lte=now - DIGEST_MIN_AGE,
-        )
-        .values_list("agent_id", flat=True)
-        .distinct()
-    )
-    agent_ids = set(waiting)
-    if not agent_ids:
-        return []
-    recent = (
-        Notification.objects.filter(agent_id__in=agent_ids, emailed_at__isnull=False)
-        .values("agent_id")
-        .annotate(last=Max("emailed_at"))
-        .filter(last__gt=now - DIGEST_INTERVAL)
-        .values_list("agent_id", flat=True)
-    )
-    return sorted(agent_ids - set(recent))
+    """Ids of agents a digest is due for: they asked for one, have unread notifications not yet
+    emailed and over an hour old, and had no digest in the last 24 hours.
+
+    Agent first (few ask for a digest), then two index lookups each (``notification_digest_due``,
+    ``notification_emailed``): never a scan of every unread notification.
+    """
+    due = []
+    for agent in Agent.objects.filter(email_digest=True, is_active=True).only("pk"):
+        waiting = Notification.objects.filter(
+            agent=agent, read_at__isnull=True, emailed_at__isnull=True, created_at__lte=now - DIGEST_MIN_AGE
+        ).exists()
+        if not waiting:
+            continue
+        last = last_digest_at(agent)
+        if last is None or last <= now - DIGEST_INTERVAL:
+            due.append(agent.pk)
+    return due
 
 
 def last_digest_at(agent: Agent) -> datetime | None:
