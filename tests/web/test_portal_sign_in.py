@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 
@@ -433,3 +434,36 @@ def test_an_odd_client_address_is_not_stored(carol_customer):
         result = actions.request_sign_in_link(email="nobody@example.test", inbox=None, ip=odd)
         assert result.outcome == SignInOutcome.UNKNOWN
     assert set(SignInRequest.objects.values_list("requested_ip", flat=True)) == {None}
+
+
+@pytest.mark.skipif(
+    "sqlite" in django_settings.DATABASES["default"]["ENGINE"],
+    reason="shared-cache in-memory SQLite refuses concurrent writers; the UPDATE shape is tested above",
+)
+@pytest.mark.django_db(transaction=True)
+def test_racing_clicks_on_one_link_sign_in_once():
+    import threading
+
+    from django.db import connection
+
+    carol = save_contact(actor=None, name="Carol", emails=["carol@race.test"])
+    _, token = actions.issue_sign_in_link(email="carol@race.test", inbox=None)
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def click() -> None:
+        barrier.wait()
+        try:
+            link = actions.use_sign_in_link(token=token)
+            results.append(f"ok {link.contact_id}")
+        except actions.LinkInvalid:
+            results.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [f"ok {carol.pk}", "refused", "refused", "refused"]
