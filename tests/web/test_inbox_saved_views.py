@@ -228,3 +228,13 @@ def test_query_budget_for_a_saved_view_with_every_filter(
     with django_assert_max_num_queries(15):  # type: ignore[operator]
         html = page(client, f"/inbox/views/{view.pk}/")
     assert len(numbers(html)) == 50
+
+
+def test_own_views_are_listed_before_shared_ones(
+    client: Client, alice_agent: Agent, bob_other_team: Agent
+) -> None:
+    create_saved_view(actor=bob_other_team, name="Aardvark (Bob's)", filters={}, shared=True)
+    create_saved_view(actor=alice_agent, name="Zebra (mine)", filters={})
+    client.force_login(alice_agent)
+    html = page(client, "/inbox/")
+    assert html.index("Zebra (mine)") < html.index("Aardvark (Bob")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -132,7 +132,10 @@ def saved_filter(agent: Agent, filters: dict[str, Any], *, sort: str | None = No
 
 def visible_saved_views(agent: Agent) -> QuerySet[SavedView]:
     """The agent's own saved views and every shared one, in sidebar order (own first)."""
-    return SavedView.objects.filter(Q(owner_id=agent.pk) | Q(shared=True)).order_by("position", "name", "id")
+    own_first = Case(When(owner_id=agent.pk, then=Value(0)), default=Value(1))
+    return SavedView.objects.filter(Q(owner_id=agent.pk) | Q(shared=True)).order_by(
+        own_first, "position", "name", "id"
+    )
 
 
 def access_saved_view(agent: Agent, view_id: int) -> SavedView:
