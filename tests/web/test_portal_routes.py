@@ -76,3 +76,18 @@ def test_odd_inputs_get_a_form_error_not_an_error_page(portal_client, carol_cust
     )
     assert client.get("/portal/requests/?page=abc&show=%00").status_code == 200
     assert client.get("/portal/requests/?page=99999").status_code == 200
+
+
+def test_the_admin_shows_sign_in_links_read_only_without_their_hashes(admin, carol_customer):
+    from zabota.portal import actions
+
+    link, _ = actions.issue_sign_in_link(email="carol@acme.test", inbox=None)
+    client = Client()
+    client.force_login(admin)
+    listing = client.get("/admin/portal/portallink/")
+    assert listing.status_code == 200 and "carol@acme.test" in listing.content.decode()
+    detail = client.get(f"/admin/portal/portallink/{link.pk}/change/")
+    assert detail.status_code == 200
+    assert link.token_hash not in detail.content.decode()
+    assert client.post(f"/admin/portal/portallink/{link.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/portal/signinrequest/").status_code == 200
