@@ -30,6 +30,7 @@ def send_sign_in_link(link_id: int, token: str) -> bool:
         logger.warning("portal link %s: no such link for this token, email not sent", link_id)
         return False
     if link.used_at is not None or link.expires_at <= clock.now():
+        logger.info("portal link %s is used or expired: email not sent", link_id)
         return False
     brand = brand_of(link.inbox)
     language = link.contact.locale if link.contact.locale in dict(settings.LANGUAGES) else "en"
