@@ -5,14 +5,16 @@ in-memory layer and on Redis."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.contrib.sessions.backends.db import SessionStore
 
-from tests.web.live_support import flush_layer, open_socket, receive_until, run, watch_ticket
+from tests.web.live_support import flush_layer, open_socket, receive_until, run, socket_for, watch_ticket
 from zabota.accounts.models import Agent
 from zabota.tickets.models import Ticket
 from zabota.web.consumers import WorkspaceConsumer
@@ -205,5 +207,43 @@ def test_a_deactivated_agents_socket_is_closed(monkeypatch: pytest.MonkeyPatch, 
         )()
         closed = await alice.receive_output(timeout=3)
         assert closed["type"] == "websocket.close"
+
+    run(scenario)
+
+
+def test_logging_out_closes_the_socket(monkeypatch: pytest.MonkeyPatch, alice_agent: Agent) -> None:
+    monkeypatch.setattr(WorkspaceConsumer, "TICK", 0.1)
+    monkeypatch.setattr(WorkspaceConsumer, "AGENT_REFRESH", 0.2)
+    socket = socket_for(alice_agent)
+    cookie = dict(socket.scope["headers"])[b"cookie"].decode()
+    session_key = cookie.split("=", 1)[1]
+
+    async def scenario() -> None:
+        connected, _ = await socket.connect()
+        assert connected
+        # The same thing /logout/ does to the session.
+        await database_sync_to_async(lambda: SessionStore(session_key).delete())()
+        closed = await socket.receive_output(timeout=3)
+        assert closed["type"] == "websocket.close"
+
+    run(scenario)
+
+
+def test_a_tab_open_longer_than_the_group_expiry_keeps_its_pushes(
+    monkeypatch: pytest.MonkeyPatch, alice_agent: Agent
+) -> None:
+    monkeypatch.setattr(WorkspaceConsumer, "TICK", 0.1)
+    monkeypatch.setattr(WorkspaceConsumer, "GROUP_REFRESH", 0.3)
+    layer = get_channel_layer()
+    monkeypatch.setattr(layer, "group_expiry", 1)
+
+    async def scenario() -> None:
+        alice = await open_socket(alice_agent)
+        await asyncio.sleep(1.6)
+        await layer.group_send(
+            f"agent.{alice_agent.pk}", {"type": "live.push", "payload": {"type": "notification", "unread": 5}}
+        )
+        assert await alice.receive_json_from(timeout=3) == {"type": "notification", "unread": 5}
+        await alice.disconnect()
 
     run(scenario)

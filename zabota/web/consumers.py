@@ -21,8 +21,8 @@ same on one process (in-memory layer) and across many (Redis): on watch a socket
 gets ``{"type": "presence", "ticket", "agents": [{"id", "name", "typing"}]}`` whenever the list
 of *other* agents changes (an agent's other tabs are not shown to them).
 
-Every ``AGENT_REFRESH`` seconds the socket reloads its agent: a deactivated agent, or one whose
-sessions were ended everywhere (``session_version``), is disconnected.
+Every ``AGENT_REFRESH`` seconds the socket reloads its agent and session: a deactivated agent,
+a logged-out or expired session, or sessions ended everywhere (``session_version``) close it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.utils.crypto import constant_time_compare
 
 from zabota.accounts.models import Agent
@@ -94,6 +94,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     TYPING_THROTTLE = 1.0  # at most one typing-on broadcast per second per ticket
     TICK = 5.0  # housekeeping period
     AGENT_REFRESH = 60.0
+    GROUP_REFRESH = 3600.0
     MAX_TICKETS = 10
 
     agent: Agent
@@ -113,6 +114,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         self.inbox = False
         self.agent_loaded = time.monotonic()
         self.heartbeat_at = time.monotonic()
+        self.groups_at = time.monotonic()
         live.remember_loop(asyncio.get_running_loop())
         await self.channel_layer.group_add(live.agent_group(agent.pk), self.channel_name)
         await self.accept()
@@ -340,6 +342,9 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
             self.heartbeat_at = now
             for ticket_id in list(self.tickets):
                 await self._broadcast(ticket_id, "presence.here")
+        if now - self.groups_at >= self.GROUP_REFRESH:
+            self.groups_at = now
+            await self._refresh_groups()
         if now - self.agent_loaded >= self.AGENT_REFRESH:
             self.agent_loaded = now
             if not await self._reload_agent():
@@ -347,13 +352,28 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _reload_agent(self) -> bool:
-        """A fresh agent (drops cached team ids); False when it may no longer be connected."""
+        """A fresh agent (drops cached team ids); False when the socket must close: the agent
+        was deactivated, or its session is gone (logged out, expired, or every session ended
+        with ``session_version``)."""
         agent = Agent.objects.filter(pk=self.agent.pk, is_active=True).first()
         if agent is None:
             return False
         session = self.scope.get("session")
-        stored = session.get(HASH_SESSION_KEY) if session is not None else None
-        if stored is not None and not constant_time_compare(stored, agent.get_session_auth_hash()):
-            return False
+        key = getattr(session, "session_key", None) if session is not None else None
+        if key:
+            stored = session.__class__(key).load()  # type: ignore[union-attr]  # fresh from the store
+            if str(stored.get(SESSION_KEY)) != str(agent.pk) or not constant_time_compare(
+                stored.get(HASH_SESSION_KEY, ""), agent.get_session_auth_hash()
+            ):
+                return False
         self.agent = agent
         return True
+
+    async def _refresh_groups(self) -> None:
+        """Channel layers forget group members after a day (``group_expiry``); a tab left open
+        longer must keep getting its pushes."""
+        await self.channel_layer.group_add(live.agent_group(self.agent.pk), self.channel_name)
+        if self.inbox:
+            await self.channel_layer.group_add(live.INBOX_GROUP, self.channel_name)
+        for ticket_id in self.tickets:
+            await self.channel_layer.group_add(live.ticket_group(ticket_id), self.channel_name)
