@@ -6,6 +6,8 @@
  *   triggers (hx-trigger="live-ticket from:body"):
  *     live-ticket        detail {ticket, number, what}   what: message | changed | merged
  *     live-inbox         detail {ticket}
+ *   (after a reconnect, once: live-ticket {what: "changed"} per watched ticket and live-inbox
+ *   {ticket: null}, since pushes may have been missed while offline)
  *     live-notification  detail {unread}               (also updates #notification-count)
  *     live-presence      detail {ticket, agents}
  * - fills [data-presence] boxes: "Alice is viewing", "Bob is typing…" (class presence-typing
@@ -39,6 +41,7 @@
   var typing = {};           // ticket id -> {idle: timer, sentAt: ms}
   var pending = {};          // coalescing key -> timer
   var confirmed = {};        // ticket id -> true once the server answered the watch
+  var everOpened = false;    // a reconnect (not the first connect) refreshes the page's parts
 
   function str(name, fallback, box) {
     var value = (box && box.getAttribute("data-" + name)) || (script && script.getAttribute("data-" + name));
@@ -247,6 +250,8 @@
       inboxWatched = false;
       setState("open");
       sync();
+      if (everOpened) resync();
+      everOpened = true;
     });
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function () {
@@ -261,6 +266,17 @@
       setState("closed");
       scheduleReconnect();
     });
+  }
+
+  /* Back after a network blip or a server restart: pushes may have been missed, so ask the
+   * page's live parts to refresh themselves once. */
+  function resync() {
+    document.querySelectorAll("[data-live-ticket]").forEach(function (el) {
+      var id = parseInt(el.getAttribute("data-live-ticket"), 10);
+      var number = parseInt(el.getAttribute("data-ticket-number"), 10);
+      if (id > 0) dispatch("live-ticket", {ticket: id, number: number > 0 ? number : null, what: "changed"}, "t" + id + "changed");
+    });
+    if (document.querySelector("[data-live-inbox]")) dispatch("live-inbox", {ticket: null}, "i-resync");
   }
 
   function scheduleReconnect() {
