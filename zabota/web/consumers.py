@@ -210,16 +210,22 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
                 return
         await self._broadcast(ticket_id, "presence.here")
 
-    @database_sync_to_async
-    def _may_open(self, ticket_id: int) -> bool:
+    # Read-only checks run on the loop's thread pool (thread_sensitive=False), not on the one
+    # shared thread-sensitive thread: one change fans out to every agent's inbox socket.
+    async def _may_open(self, ticket_id: int) -> bool:
+        return await database_sync_to_async(self._check_access, thread_sensitive=False)(ticket_id)
+
+    async def _visible(self, ticket_id: int) -> bool:
+        return await database_sync_to_async(self._check_visible, thread_sensitive=False)(ticket_id)
+
+    def _check_access(self, ticket_id: int) -> bool:
         try:
             access_ticket(self.agent, ticket_id)
         except NotFound:
             return False
         return True
 
-    @database_sync_to_async
-    def _visible(self, ticket_id: int) -> bool:
+    def _check_visible(self, ticket_id: int) -> bool:
         return bool(filter_visible(self.agent, [ticket_id]))
 
     # --- Pushes from listeners (zabota.web.listeners via zabota.web.live.push) ----------------
