@@ -457,11 +457,10 @@ class Browse:
 def log_in(page: Any, email_address: str, password: str, next_url: str = "") -> None:
     """Sign in through the /login/ form like a person would."""
     page.goto("/login/" + (f"?next={urllib.parse.quote(next_url)}" if next_url else ""))
-    page.get_by_label(re.compile("email", re.I)).fill(email_address)
-    page.get_by_label(re.compile("password", re.I)).fill(password)
-    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
-        "button[type=submit], input[type=submit]"
-    ).first.click()
+    form = page.locator("form").filter(has=page.locator("input[name=password]"))
+    form.locator("input[name=username]").fill(email_address)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit], input[type=submit]").first.click()
 
 
 LINK = re.compile(r"https?://[^\s\"<>]+(/portal/link/[A-Za-z0-9_-]+)")
