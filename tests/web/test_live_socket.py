@@ -231,3 +231,26 @@ def test_garbage_from_the_client_is_ignored(alice_agent: Agent, support_ticket: 
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_push_from_async_code_on_the_loop_reaches_the_consumer(alice_agent: Agent) -> None:
+    async def scenario() -> None:
+        socket = await open_socket(alice_agent)
+        live.push(live.agent_group(alice_agent.pk), {"type": "notification", "unread": 7})  # no await
+        assert await socket.receive_json_from(timeout=3) == {"type": "notification", "unread": 7}
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_broken_channel_layer_never_breaks_the_action(
+    monkeypatch: pytest.MonkeyPatch, alice_agent: Agent, support_ticket: Ticket
+) -> None:
+    class Broken:
+        async def group_send(self, group: str, message: dict[str, object]) -> None:
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(live, "get_channel_layer", lambda: Broken())
+    live.push("inbox", {"type": "inbox", "ticket": 1})  # logged, not raised
+    note = add_note(actor=alice_agent, ticket_id=support_ticket.pk, body_text="still saved")
+    assert note.pk is not None
