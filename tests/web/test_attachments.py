@@ -72,11 +72,8 @@ def test_safe_types_preview_inline(
     csp = r["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'self'" in csp
     assert "script-src" not in csp
-    if content_type == "application/pdf":
-        assert "sandbox" not in csp  # Chromium's PDF viewer does not run in a sandboxed document
-    else:
-        assert csp.startswith("sandbox;")
-        assert "img-src 'self'" in csp and "media-src 'self'" in csp
+    assert csp.startswith("sandbox;")  # PDF included: Chromium's viewer renders it sandboxed
+    assert "img-src 'self'" in csp and "media-src 'self'" in csp
     assert body(r) == content
 
 

@@ -57,10 +57,13 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function (event) {
-    const root = event.detail.elt || document;
-    paintTiers(document);
-    if (root.id === "inbox-results" || (root.querySelector && root.querySelector("#inbox-results"))) {
+  // htmx:load fires on each piece of content htmx inserts (also after an outerHTML swap,
+  // whose old target is already detached when the settle events run).
+  document.addEventListener("htmx:load", function (event) {
+    const root = event.detail.elt || event.target;
+    if (!root || !root.querySelectorAll) return;
+    paintTiers(root);
+    if (root.id === "inbox-results" || root.querySelector("#inbox-results")) {
       // Keep the selection across a live refresh, unless a bulk action just used it.
       boxes().forEach(function (b) { if (remembered.indexOf(b.value) >= 0) b.checked = true; });
       updateCount();
