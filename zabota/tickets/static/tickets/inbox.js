@@ -72,7 +72,10 @@
 
   // A bulk action consumes the selection: the list that comes back starts empty.
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt && event.detail.elt.id === "bulk-form" && event.detail.successful) {
+    // (Recognised by its path: after an outerHTML swap htmx reports the list's own request on
+    // the list's parent, the bulk form.)
+    const path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    if (path.indexOf("/inbox/bulk") === 0 && event.detail.successful) {
       remembered = [];
       boxes().forEach(function (b) { b.checked = false; });
       updateCount();
