@@ -350,6 +350,7 @@ def test_bad_logo_is_refused_and_nothing_saved(lead: Client, upload: SimpleUploa
         ({"name": "", "slug": "x", "color": "#000000"}, "name"),
         ({"name": "Other", "slug": "main", "color": "#000000"}, "slug"),  # taken
         ({"name": "Other", "slug": "Not a slug!", "color": "#000000"}, "slug"),
+        ({"name": "Other", "slug": "requests", "color": "#000000"}, "slug"),  # a fixed portal path
         ({"name": "main", "slug": "other", "color": "#000000"}, "name"),  # taken, case-insensitively
         ({"name": "Other", "slug": "other", "color": "url(javascript:1)"}, "color"),
         ({"name": "Other", "slug": "other", "color": "#000000", "email": "nope"}, "email"),

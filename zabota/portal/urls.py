@@ -1,15 +1,16 @@
 """Portal URLs, mounted at /portal/. Fixed paths come first: an inbox slug equal to one of
-``RESERVED_SLUGS`` would be shadowed by them, so the settings pages should refuse those."""
+``RESERVED_SLUGS`` would be shadowed by them, and save_inbox refuses those."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
 from zabota.portal import views
+from zabota.tickets.actions.config import RESERVED_PORTAL_SLUGS
 
 app_name = "portal"
 
-RESERVED_SLUGS = frozenset({"link", "requests", "attachments", "preferences", "logout"})
+RESERVED_SLUGS = RESERVED_PORTAL_SLUGS  # refused as inbox portal addresses by save_inbox
 
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),

@@ -57,6 +57,11 @@ def sniff_logo(upload: UploadedFile) -> str:
     return LOGO_TYPES[kind.mime]
 
 
+# The customer portal's fixed paths (/portal/link/..., /portal/requests/...): an inbox with one of
+# these as its portal address would be shadowed by them.
+RESERVED_PORTAL_SLUGS = frozenset({"link", "requests", "attachments", "preferences", "logout"})
+
+
 def save_inbox(
     *,
     actor: Agent,
@@ -80,6 +85,10 @@ def save_inbox(
         raise ValidationFailed(
             gettext("Use lower-case letters, digits and hyphens for the portal address."),
             fields={"slug": "invalid"},
+        )
+    if slug in RESERVED_PORTAL_SLUGS:
+        raise ValidationFailed(
+            gettext("This portal address is reserved; choose another."), fields={"slug": "reserved"}
         )
     if not _HEX_COLOR.match(color or ""):
         raise ValidationFailed(gettext("Use a colour like #2563eb."), fields={"color": "invalid"})
