@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.web.live_support import flush_layer, open_socket, receive_until, run
+from tests.web.live_support import flush_layer, open_socket, receive_until, run, watch_ticket
 from zabota.accounts.models import Agent
-from zabota.notifications.actions import mark_all_read
+from zabota.notifications.actions import mark_all_read, notify
+from zabota.notifications.models import Notification, NotificationKind
 from zabota.tickets.actions import add_note
 from zabota.tickets.models import Ticket
 
@@ -47,3 +48,22 @@ def test_a_mention_rings_the_bell_of_the_mentioned_agent_only(
         await bob.disconnect()
 
     run(scenario)
+
+
+def test_opening_the_ticket_reads_its_notifications(
+    admin: Agent, alice_agent: Agent, support_ticket: Ticket, billing_ticket: Ticket
+) -> None:
+    notify(agent_ids=[alice_agent.pk], kind=NotificationKind.MENTIONED, ticket_id=support_ticket.pk)
+    other = notify(agent_ids=[alice_agent.pk], kind=NotificationKind.ASSIGNED, ticket_id=billing_ticket.pk)
+
+    async def scenario() -> None:
+        alice = await open_socket(alice_agent)
+        await watch_ticket(alice, support_ticket.pk)
+        assert await receive_until(alice, lambda m: m["type"] == "notification") == {
+            "type": "notification",
+            "unread": 1,
+        }
+        await alice.disconnect()
+
+    run(scenario)
+    assert list(Notification.objects.filter(agent=alice_agent, read_at__isnull=True)) == other

@@ -103,6 +103,17 @@ def mark_all_read(*, agent: Agent) -> int:
     return count
 
 
+def mark_ticket_read(*, agent: Agent, ticket_id: int) -> int:
+    """The agent opened the ticket: its notifications for that ticket are read."""
+    with transaction.atomic():
+        count = Notification.objects.filter(agent=agent, ticket_id=ticket_id, read_at__isnull=True).update(
+            read_at=clock.now()
+        )
+        if count:
+            push_unread([agent.pk])
+    return count
+
+
 # --- Email digest ------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ what the page shows; the server only forwards what that agent may see:
 
 - ``{"type": "watch-ticket", "ticket": <id>}``: checked with ``access_ticket``; joins group
   ``ticket.<id>`` (pushes ``{"type": "ticket", "ticket", "number", "what"}`` and presence);
+  the agent's notifications about that ticket are then marked read (they have it open);
   ``{"type": "unwatch-ticket", "ticket": <id>}`` leaves it.
 - ``{"type": "typing", "ticket": <id>, "on": true|false}``: the agent is (no longer) writing.
 - ``{"type": "watch-inbox"}``: answered ``{"type": "watching", "inbox": true}``; joins group
@@ -41,6 +42,7 @@ from django.utils.crypto import constant_time_compare
 
 from zabota.accounts.models import Agent
 from zabota.core.errors import NotFound
+from zabota.notifications.actions import mark_ticket_read
 from zabota.tickets.queries import access_ticket, filter_visible
 from zabota.web import live
 
@@ -184,6 +186,8 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(live.ticket_group(ticket_id), self.channel_name)
         await self._broadcast(ticket_id, "presence.hello")
         await self._send_presence(ticket_id, force=True)
+        # The agent has the ticket open: its notifications are read (the bell updates).
+        await database_sync_to_async(mark_ticket_read)(agent=self.agent, ticket_id=ticket_id)
 
     async def _unwatch(self, ticket_id: int) -> None:
         self.tickets.pop(ticket_id, None)
