@@ -28,7 +28,7 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 PUSH = "live.push"  # the consumer's handler: ``live_push``
-SEND_TIMEOUT = 5.0  # seconds a pushing thread waits for the server loop
+SEND_TIMEOUT = 2.0  # seconds a pushing thread waits for the server loop (keeps pushes in order)
 
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
