@@ -204,3 +204,32 @@ def test_anonymous_visitors_get_the_login_page(
     att = attach(support_ticket, carol_customer, "shot.png", SAMPLES["shot.png"][0])
     r = client.get(f"/attachments/{att.pk}/")
     assert r.status_code == 302 and r["Location"].startswith("/login/")
+
+
+def test_cached_copies_are_revalidated_and_permission_rechecked(
+    client: Client, alice_agent: Agent, bob_other_team: Agent, carol_customer: Contact, support_ticket: Ticket
+) -> None:
+    att = attach(support_ticket, carol_customer, "shot.png", SAMPLES["shot.png"][0])
+    client.force_login(alice_agent)
+    r = client.get(f"/attachments/{att.pk}/preview")
+    assert r["ETag"] == f'"{att.sha256}"' and r["Cache-Control"] == "private, no-cache"
+    r = client.get(f"/attachments/{att.pk}/preview", HTTP_IF_NONE_MATCH=f'"{att.sha256}"')
+    assert r.status_code == 304
+    # Support is an open team, but once the ticket moves to a restricted team bob gets a 404,
+    # not a 304, even with a matching validator.
+    from zabota.accounts.actions import create_team
+
+    vault = create_team(name="Vault", restricted=True)
+    actions.update_ticket(actor=alice_agent, ticket_id=support_ticket.pk, team=vault)
+    client.force_login(bob_other_team)
+    r = client.get(f"/attachments/{att.pk}/preview", HTTP_IF_NONE_MATCH=f'"{att.sha256}"')
+    assert r.status_code == 404
+
+
+def test_head_is_allowed(
+    client: Client, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket
+) -> None:
+    att = attach(support_ticket, carol_customer, "recording.mp4", SAMPLES["recording.mp4"][0])
+    client.force_login(alice_agent)
+    r = client.head(f"/attachments/{att.pk}/preview")
+    assert r.status_code == 200 and r["Content-Length"] == str(att.size)

@@ -51,7 +51,7 @@ class ComposerForm(forms.Form):
         self.files_list = files_list or []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("body") or "").strip() and not self.files_list:
             self.add_error("body", _("Write a message or attach a file."))
         return data
@@ -68,6 +68,12 @@ class ComposerForm(forms.Form):
         if not body.strip():
             return ", ".join(f.name or "attachment" for f in self.files_list)
         return body
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
 
 
 def _agent_label(agent: Agent) -> str:
@@ -112,21 +118,22 @@ class PropertiesForm(forms.Form):
             if d.type == CustomFieldType.BOOLEAN and value is not None:
                 value = "true" if value else "false"
             initial[f"cf_{d.key}"] = value
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.ticket = ticket
         self.definitions = definitions
         statuses = [ticket.status, *sorted(TRANSITIONS[ticket.status], key=Status.values.index)]
         # Any status parses; the state machine (in the action) refuses an illegal move with a
         # readable error. Only the legal moves are offered.
-        self.fields["status"].choices = Status.choices
-        self.fields["status"].widget.choices = [(s, Status(s).label) for s in statuses]
+        _choice(self, "status").choices = Status.choices
+        self.fields["status"].widget.choices = [(s, Status(s).label) for s in statuses]  # type: ignore[attr-defined]
         listed = {a.pk for a in agents}
         people = [(a.pk, _agent_label(a)) for a in agents]
         if ticket.assignee is not None and ticket.assignee_id not in listed:
             people.insert(0, (ticket.assignee.pk, _agent_label(ticket.assignee)))
-        self.fields["assignee"].choices = [("", _("Unassigned")), *people]
-        self.fields["team"].choices = [("", _("No team")), *[(t.pk, t.name) for t in teams]]
-        self.fields["project"].choices = [("", _("No project")), *[(p.pk, p.name) for p in projects]]
+        _choice(self, "assignee").choices = [("", _("Unassigned")), *people]
+        _choice(self, "team").choices = [("", _("No team")), *[(t.pk, t.name) for t in teams]]
+        _choice(self, "project").choices = [("", _("No project")), *[(p.pk, p.name) for p in projects]]
         self._agents = {a.pk: a for a in agents}
         if ticket.assignee is not None:
             self._agents.setdefault(ticket.assignee.pk, ticket.assignee)
@@ -242,7 +249,14 @@ class CollaboratorForm(forms.Form):
     def __init__(self, *args: Any, agents: list[Agent], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._agents = {a.pk: a for a in agents}
-        self.fields["agent"].choices = [("", "—"), *[(a.pk, _agent_label(a)) for a in agents]]
+        collaborators = [(a.pk, _agent_label(a)) for a in agents if a.is_collaborator]
+        others = [(a.pk, _agent_label(a)) for a in agents if not a.is_collaborator]
+        choices: list[Any] = [("", "—")]
+        if collaborators:
+            choices.append((_("Collaborators (developers, product)"), collaborators))
+        if others:
+            choices.append((_("Agents"), others))
+        _choice(self, "agent").choices = choices
 
     def chosen_agent(self) -> Agent:
         return self._agents[self.cleaned_data["agent"]]

@@ -19,9 +19,10 @@ from typing import IO
 from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from zabota.core.errors import NotFound
 from zabota.tickets.models import Attachment
@@ -109,7 +110,22 @@ def _read(f: IO[bytes], start: int, length: int) -> Iterator[bytes]:
         f.close()
 
 
-def _serve(request: HttpRequest, att: Attachment, disposition: str, csp: str) -> HttpResponse:
+def _headers(response: HttpResponseBase, att: Attachment, disposition: str, csp: str) -> HttpResponseBase:
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = content_disposition(disposition, att.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = csp
+    # Files are content-addressed, so the digest is a perfect validator: the browser keeps its
+    # copy but asks every time (no-cache), and every ask re-checks permission before the 304.
+    response["ETag"] = f'"{att.sha256}"'
+    response["Cache-Control"] = "private, no-cache"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _serve(request: HttpRequest, att: Attachment, disposition: str, csp: str) -> HttpResponseBase:
+    if request.headers.get("If-None-Match", "").strip() in (f'"{att.sha256}"', f'W/"{att.sha256}"'):
+        return _headers(HttpResponse(status=304), att, disposition, csp)
     try:
         f = att.file.storage.open(att.file.name, "rb")
     except (FileNotFoundError, OSError) as exc:
@@ -118,7 +134,7 @@ def _serve(request: HttpRequest, att: Attachment, disposition: str, csp: str) ->
     wanted = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
     if wanted is False:
         f.close()
-        response = HttpResponse(status=416)
+        response: HttpResponseBase = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
     else:
         start, end = wanted if isinstance(wanted, tuple) else (0, size - 1)
@@ -130,26 +146,20 @@ def _serve(request: HttpRequest, att: Attachment, disposition: str, csp: str) ->
         response["Content-Length"] = str(length)
         if isinstance(wanted, tuple):
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Accept-Ranges"] = "bytes"
-    response["Content-Disposition"] = content_disposition(disposition, att.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = csp
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return _headers(response, att, disposition, csp)
 
 
-@require_GET
+@require_safe
 @agent_required
-def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     att = _attachment_for(request, attachment_id)
     return _serve(request, att, "attachment", DOWNLOAD_CSP)
 
 
-@require_GET
+@require_safe
 @agent_required
 @xframe_options_sameorigin  # the PDF preview is framed by our own ticket page
-def preview(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def preview(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     att = _attachment_for(request, attachment_id)
     kind = preview_kind(att.content_type)
     if kind is None:

@@ -90,7 +90,7 @@ def teams_priming_visibility(agent: Agent) -> list[Team]:
     ``tickets.queries.open_team_ids``, same meaning): the team picker and the visibility check
     cost one query instead of three. Call it before ``visible_tickets``."""
     membership = Team.members.through.objects.filter(team_id=OuterRef("pk"), agent_id=agent.pk)
-    teams = list(Team.objects.annotate(is_member=Exists(membership)).order_by("name"))
+    teams: list[Team] = list(Team.objects.annotate(is_member=Exists(membership)).order_by("name"))
     agent._team_ids = [t.pk for t in teams if t.is_member]  # type: ignore[attr-defined]
     if agent.role != Role.COLLABORATOR:
         agent._open_team_ids = {t.pk for t in teams if t.is_member or not t.restricted}  # type: ignore[attr-defined]

@@ -133,8 +133,9 @@ def _describe_change(a: Activity, who: str, before: Any, after: Any) -> str:
     if field == "subject":
         return _("%(actor)s renamed the ticket to “%(after)s”") % {"actor": who, "after": after}
     if field == "custom_fields":
-        old, new = before or {}, after or {}
-        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        was: dict[str, Any] = before if isinstance(before, dict) else {}
+        now: dict[str, Any] = after if isinstance(after, dict) else {}
+        keys = sorted(k for k in set(was) | set(now) if was.get(k) != now.get(k))
         return _("%(actor)s changed %(fields)s") % {"actor": who, "fields": ", ".join(keys)}
     if field == "snoozed_until":
         if after:
