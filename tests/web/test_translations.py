@@ -308,3 +308,17 @@ def test_ticket_page_and_inbox_show_times_in_the_agents_zone(
         assert shown, f"{url}: no time shown for {stamp}"
         assert any(clock in text and "2026" in text for text in shown), (url, shown)
         assert other not in html, url
+
+
+def test_inbox_view_counts_say_how_many_tickets_in_russian(
+    client: Client, alice_agent: Agent, support_ticket: Ticket
+) -> None:
+    def sidebar() -> str:
+        response = client.get("/inbox/counts?current=open", headers={"HX-Request": "true"})
+        return _html(response)
+
+    client.force_login(_set(alice_agent, locale="ru"))
+    assert 'title="1 тикет" data-count-for="open">1<' in sidebar()
+    assert 'title="0 тикетов" data-count-for="pending">0<' in sidebar()
+    client.force_login(_set(alice_agent, locale="en"))
+    assert 'title="1 ticket" data-count-for="open">1<' in sidebar()
