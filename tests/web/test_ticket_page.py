@@ -403,3 +403,42 @@ def test_ticket_page_budget_for_a_collaborator(
     with django_assert_max_num_queries(15):
         r = page(client, ticket)
     assert r.status_code == 200
+
+
+def test_a_file_over_the_limit_is_an_inline_error(
+    client: Client, alice_agent: Agent, support_ticket: Ticket, settings: Any
+) -> None:
+    settings.ATTACHMENT_MAX_BYTES = 50
+    client.force_login(alice_agent)
+    r = client.post(
+        f"/tickets/{support_ticket.number}/messages",
+        {"mode": "reply", "body": "big file", "attachments": [SimpleUploadedFile("big.png", PNG)]},
+        **HTMX,
+    )
+    assert r.status_code == 200
+    assert "A file is larger than 50" in text(r)
+    assert not Message.objects.filter(body_text="big file").exists()
+
+
+def test_closed_ticket_takes_notes_only(client: Client, alice_agent: Agent, support_ticket: Ticket) -> None:
+    actions.update_ticket(actor=alice_agent, ticket_id=support_ticket.pk, status=Status.SOLVED)
+    actions.update_ticket(actor=alice_agent, ticket_id=support_ticket.pk, status=Status.CLOSED)
+    client.force_login(alice_agent)
+    form = composer_form(text(page(client, support_ticket)))
+    assert 'data-mode="note"' in form and 'value="reply"' not in form
+    assert 'name="then"' not in form
+
+
+def test_custom_field_changes_are_named_by_their_labels(
+    client: Client, alice_agent: Agent, support_ticket: Ticket
+) -> None:
+    from zabota.tickets.choices import CustomFieldType
+    from zabota.tickets.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(key="os_version", label="OS version", type=CustomFieldType.TEXT)
+    actions.update_ticket(
+        actor=alice_agent, ticket_id=support_ticket.pk, custom_fields={"os_version": "14.2"}
+    )
+    client.force_login(alice_agent)
+    for url in (f"/tickets/{support_ticket.number}/", f"/tickets/{support_ticket.number}/timeline"):
+        assert "Alice Agent changed OS version" in text(client.get(url))

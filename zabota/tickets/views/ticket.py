@@ -20,11 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -108,14 +110,21 @@ def _agents(ticket: Ticket) -> list[Agent]:
     )
 
 
-def _timeline_context(agent: Agent, ticket: Ticket) -> dict[str, Any]:
+def _timeline_context(
+    agent: Agent, ticket: Ticket, definitions: list[CustomFieldDefinition] | None = None
+) -> dict[str, Any]:
     entries = timeline(agent, ticket)
+    labels: dict[str, str] | None = None
+    if definitions is not None:
+        labels = {d.key: d.label or d.key for d in definitions}
     for e in entries:
         if e.message is not None:
             for att in e.message.attachments.all():
                 att.preview_kind = preview_kind(att.content_type)  # type: ignore[attr-defined]
         elif e.activity is not None:
-            e.text = describe(e.activity)  # type: ignore[attr-defined]
+            if labels is None and e.activity.field == "custom_fields":
+                labels = {d.key: d.label or d.key for d in CustomFieldDefinition.objects.all()}
+            e.text = describe(e.activity, labels or {})  # type: ignore[attr-defined]
     return {"ticket": ticket, "entries": entries, "MessageKind": MessageKind}
 
 
@@ -215,8 +224,10 @@ def _page(
     agent = _me(request)
     composer = overrides.pop("composer", None)
     context: dict[str, Any] = {"nav": "inbox", "ticket": ticket}
-    context.update(_timeline_context(agent, ticket))
-    context.update(_side_context(agent, ticket, teams, **overrides))
+    choices = _choices(agent, ticket, teams)
+    overrides.pop("choices", None)
+    context.update(_timeline_context(agent, ticket, choices.definitions))
+    context.update(_side_context(agent, ticket, teams, choices=choices, **overrides))
     context.update(_composer_context(agent, ticket, composer))
     context["glance"] = glance_for_ticket(agent, ticket)
     return render(request, PAGE, context, status=status)
@@ -259,6 +270,15 @@ def readable(exc: DomainError, *, moving: tuple[str, str] | None = None) -> str:
         return _("You may not change this ticket's fields.")
     if code == ErrorCode.REPLY_NOT_ALLOWED:
         return _("You may write internal notes only.")
+    fields = exc.fields or {}
+    if fields.get("body") == "required":
+        return _("Write a message or attach a file.")
+    if fields.get("body") == "too_long":
+        return _("The message is too long.")
+    if fields.get("attachments") == "too_large":
+        return _("A file is larger than %(limit)s; share a link to it instead.") % {
+            "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES)
+        }
     return exc.message
 
 
@@ -335,7 +355,6 @@ def _side_response(
     or the whole page (422) without htmx."""
     if _is_htmx(request):
         return render(request, SIDE, _side_context(agent, ticket, teams, **kwargs))
-    kwargs.pop("choices", None)
     return _page(request, ticket, teams, status=422, **kwargs)
 
 

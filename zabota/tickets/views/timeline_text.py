@@ -48,7 +48,8 @@ def _ref(value: Any, empty: str) -> str:
     return empty if value in (None, "") else str(value)
 
 
-def describe(a: Activity) -> str:
+def describe(a: Activity, labels: dict[str, str] | None = None) -> str:
+    """One sentence for an activity row; ``labels`` names custom fields by their labels."""
     who = actor_name(a)
     before, after = a.before, a.after
     if a.verb == "created":
@@ -77,11 +78,11 @@ def describe(a: Activity) -> str:
             return _("%(actor)s stopped following the ticket") % {"actor": who}
         return _("%(actor)s removed %(name)s from the ticket") % {"actor": who, "name": name}
     if a.verb == "changed":
-        return _describe_change(a, who, before, after)
+        return _describe_change(a, who, before, after, labels or {})
     return _("%(actor)s: %(verb)s %(field)s") % {"actor": who, "verb": a.verb, "field": a.field}
 
 
-def _describe_change(a: Activity, who: str, before: Any, after: Any) -> str:
+def _describe_change(a: Activity, who: str, before: Any, after: Any, labels: dict[str, str]) -> str:
     field = a.field
     if field == "status":
         return _("%(actor)s changed status from %(before)s to %(after)s") % {
@@ -136,7 +137,8 @@ def _describe_change(a: Activity, who: str, before: Any, after: Any) -> str:
         was: dict[str, Any] = before if isinstance(before, dict) else {}
         now: dict[str, Any] = after if isinstance(after, dict) else {}
         keys = sorted(k for k in set(was) | set(now) if was.get(k) != now.get(k))
-        return _("%(actor)s changed %(fields)s") % {"actor": who, "fields": ", ".join(keys)}
+        names = ", ".join(labels.get(k, k) for k in keys)
+        return _("%(actor)s changed %(fields)s") % {"actor": who, "fields": names}
     if field == "snoozed_until":
         if after:
             return _("%(actor)s snoozed the ticket") % {"actor": who}
