@@ -282,9 +282,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     zabota = str(BIN / "zabota")
     process: subprocess.Popen[bytes] | None = None
     try:
+        # collectstatic needs no database: run it beside migrate + seed.
+        static = subprocess.Popen(
+            [zabota, "collectstatic", "--noinput", "-v0"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         _run([zabota, "migrate", "--noinput", "-v0"], env, log, "zabota migrate")
-        _run([zabota, "collectstatic", "--noinput", "-v0"], env, log, "zabota collectstatic")
         out = _run([str(BIN / "python"), str(REPO / "tests/browser/seed.py")], env, log, "seed")
+        static_out, _ = static.communicate(timeout=300)
+        if static.returncode != 0:
+            pytest.fail(f"zabota collectstatic failed:\n{static_out.decode()[-3000:]}", pytrace=False)
         cast = json.loads(out.strip().splitlines()[-1])
         with log.open("ab") as f:
             process = subprocess.Popen(

@@ -122,3 +122,24 @@ def test_shortcuts_do_not_fire_while_typing(browse: Browse, server: Server) -> N
     expect(page.locator("#composer-body")).to_have_value("jkxagi a r n s t")
     expect(page).to_have_url(re.compile(rf"/tickets/{t['number']}/$"))
     expect(page.locator("#assign-to-me")).to_be_enabled()
+
+
+def test_the_keyboard_selection_survives_a_live_refresh(browse: Browse, server: Server) -> None:
+    """An agent moved to a row with j; a new ticket arrives and the list refreshes itself: the
+    selection must stay on the same ticket (else the next Enter opens the wrong one)."""
+    word = uid("keep")
+    first = new_ticket(server, f"Keep selection A {word}")
+    second = new_ticket(server, f"Keep selection B {word}")
+    page = browse.page("alice")
+    page.goto("/inbox/open/?sort=newest")
+    expect(page.locator("body")).to_have_attribute("data-live-inbox-state", "watching")
+    page.locator("body").click(position={"x": 1, "y": 1})
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    selected = page.locator("[data-nav-item].is-selected")
+    expect(selected).to_have_attribute("data-ticket", str(first["number"]))
+    third = new_ticket(server, f"Keep selection C {word}")
+    expect(page.locator(f"[data-nav-item][data-ticket='{third['number']}']")).to_be_visible(timeout=15_000)
+    expect(selected).to_have_attribute("data-ticket", str(first["number"]))
+    page.keyboard.press("k")
+    expect(selected).to_have_attribute("data-ticket", str(second["number"]))

@@ -110,7 +110,7 @@ def test_no_payload_runs_on_the_agent_pages(
     problems: list[str] = []
     bodies = poisoned["bodies"]
     urls = ["/inbox/open/?sort=newest", "/inbox/unassigned/?sort=newest", f"/tickets/{bodies['number']}/"]
-    urls += [f"/tickets/{t['number']}/" for t in poisoned["tickets"][::5]]
+    urls += [f"/tickets/{t['number']}/" for t in poisoned["tickets"][::7]]
     urls += [f"/search/?q={q}" for q in ("alert", "script", "click", poisoned["run"], "7*7", "onerror")]
     urls += [
         f"/customers/contacts/{t['requester']['id']}/" for t in poisoned["tickets"][::8] if t.get("requester")
@@ -120,11 +120,13 @@ def test_no_payload_runs_on_the_agent_pages(
         problems += visit(page, url, recorder, requests)
     # Interaction: hover and focus everything in the timeline, press the page's shortcuts.
     page.goto(f"/tickets/{bodies['number']}/")
-    for el in page.locator("#timeline .message-body *").all()[:150]:
-        try:
-            el.hover(timeout=500)
-        except Exception:
-            pass
+    page.locator("#timeline .message-body *").evaluate_all(
+        """els => els.forEach(el => {
+          for (const type of ["mouseover", "mouseenter", "focus", "focusin", "animationstart"]) {
+            el.dispatchEvent(new Event(type, {bubbles: true}));
+          }
+        })"""
+    )
     page.locator("body").click(position={"x": 1, "y": 1})
     for key in ("j", "k", "?", "Escape"):
         page.keyboard.press(key)
@@ -136,7 +138,7 @@ def test_a_payload_typed_into_search_does_not_run(browse: Browse, recorder: Reco
     page = browse.page("admin", xss_trap=True)
     requests = watch_requests(page)
     problems: list[str] = []
-    for payload in CORPUS[::3]:
+    for payload in CORPUS[::4]:
         page.goto("/inbox/")
         page.keyboard.press("/")
         page.keyboard.type(payload)
