@@ -442,3 +442,19 @@ def test_custom_field_changes_are_named_by_their_labels(
     client.force_login(alice_agent)
     for url in (f"/tickets/{support_ticket.number}/", f"/tickets/{support_ticket.number}/timeline"):
         assert "Alice Agent changed OS version" in text(client.get(url))
+
+
+def test_quotes_in_html_text_are_escaped_too(
+    client: Client, alice_agent: Agent, support_ticket: Ticket
+) -> None:
+    actions.reply(
+        actor=alice_agent,
+        ticket_id=support_ticket.pk,
+        body_html='" autofocus onfocus="alert(18) <b>bold</b> <a href="https://example.test/?a=1&amp;b=2">link</a>',
+    )
+    client.force_login(alice_agent)
+    html = text(page(client, support_ticket))
+    assert '" autofocus onfocus="alert(18)' not in html
+    assert "&quot; autofocus onfocus=&quot;alert(18)" in html
+    assert "<b>bold</b>" in html
+    assert 'href="https://example.test/?a=1&amp;b=2"' in html  # attributes untouched
