@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.fixtures.security import concrete, script_problems, ui_routes
+from tests.fixtures.security import concrete, route_values, script_problems, ui_routes
 from zabota.accounts.models import Agent
 from zabota.customers.models import Contact
 from zabota.tickets.actions import reply
@@ -77,19 +77,15 @@ def world(
     return {
         "inbox": inbox,
         "attachments": atts,
-        "values": {
-            "number": support_ticket.number,
-            "attachment_id": atts["screen.png"].pk,
-            "view_id": 1,
-            "agent_id": alice_agent.pk,
-            "token": "x" * 43,
-            "slug": inbox.slug,
-            "id": 1,
-            "pk": 1,
-            "notification_id": 1,
-            "contact_id": carol_customer.pk,
-            "organization_id": carol_customer.organization_id,
-        },
+        "values": route_values(
+            number=support_ticket.number,
+            attachment_id=atts["screen.png"].pk,
+            agent_id=alice_agent.pk,
+            slug=inbox.slug,
+            contact_id=carol_customer.pk,
+            organization_id=carol_customer.organization_id,
+            team_id=support_ticket.team_id,
+        ),
     }
 
 

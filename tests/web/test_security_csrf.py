@@ -15,7 +15,7 @@ from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from tests.fixtures.security import concrete, ui_routes
+from tests.fixtures.security import concrete, route_values, ui_routes
 from zabota.accounts.models import Agent
 from zabota.customers.models import Contact
 from zabota.tickets.actions import reply
@@ -37,19 +37,15 @@ def world(
         attachments=[Upload(name="log.txt", content=b"all good")],
     )
     return {
-        "values": {
-            "number": support_ticket.number,
-            "attachment_id": msg.attachments.first().pk,  # type: ignore[union-attr]
-            "view_id": 1,
-            "agent_id": alice_agent.pk,
-            "token": "x" * 43,
-            "slug": inbox.slug,
-            "id": 1,
-            "pk": 1,
-            "notification_id": 1,
-            "contact_id": carol_customer.pk,
-            "organization_id": carol_customer.organization_id,
-        },
+        "values": route_values(
+            number=support_ticket.number,
+            attachment_id=msg.attachments.first().pk,  # type: ignore[union-attr]
+            agent_id=alice_agent.pk,
+            slug=inbox.slug,
+            contact_id=carol_customer.pk,
+            organization_id=carol_customer.organization_id,
+            team_id=support_ticket.team_id,
+        ),
         "inbox": inbox,
     }
 
