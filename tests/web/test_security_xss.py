@@ -19,7 +19,7 @@ from django.test import Client
 from tests.fixtures.security import payloads, script_problems, unescaped_payloads
 from zabota.accounts.models import Agent, Team
 from zabota.core.errors import ValidationFailed
-from zabota.customers.actions import save_contact, save_organization
+from zabota.customers.actions import create_tier, save_contact, save_organization
 from zabota.tickets.actions import add_note, create_ticket, reply, update_ticket
 from zabota.tickets.actions.common import Upload
 from zabota.tickets.models import Inbox
@@ -35,11 +35,14 @@ def test_the_corpus_is_big_enough() -> None:
 
 
 @pytest.fixture
-def poisoned(admin: Agent, support_team: Team) -> dict[str, Any]:
+def poisoned(admin: Agent, alice_agent: Agent, support_team: Team) -> dict[str, Any]:
     inbox = Inbox.objects.create(name="Acme Support", slug="acme")
+    tier = create_tier(
+        actor=None, name='<img src=x onerror=alert("tier")>', rank=1, color='"><script>alert(1)</script>'
+    )
     made = []
     for i, payload in enumerate(CORPUS):
-        org = save_organization(actor=admin, name=f"{payload} org{i}")
+        org = save_organization(actor=admin, name=f"{payload} org{i}", tier=tier.name if i % 2 else None)
         contact = save_contact(
             actor=None,
             name=payload,
@@ -62,6 +65,8 @@ def poisoned(admin: Agent, support_team: Team) -> dict[str, Any]:
                 write(actor=admin, ticket_id=ticket.pk, body_html=f"{payload} <b>{kind}{i}</b>")
             except ValidationFailed:
                 pass
+        if i < 12:  # notifications name the ticket: assigned to the admin by alice
+            update_ticket(actor=alice_agent, ticket_id=ticket.pk, assignee=admin)
         made.append({"ticket": ticket, "contact": contact, "org": org})
     return {"items": made, "inbox": inbox}
 
@@ -75,10 +80,20 @@ def check(resp: Any, where: str) -> list[str]:
 
 
 def test_no_payload_survives_on_the_agent_pages(admin: Agent, poisoned: dict[str, Any]) -> None:
+    from zabota.notifications.models import Notification
+
+    assert Notification.objects.filter(agent=admin).count() >= 12
     client = Client()
     client.force_login(admin)
     problems: list[str] = []
-    for url in ("/inbox/open/", "/inbox/unassigned/", "/inbox/?sort=newest", "/inbox/counts"):
+    for url in (
+        "/inbox/open/",
+        "/inbox/unassigned/",
+        "/inbox/",
+        "/inbox/?sort=newest",
+        "/inbox/counts",
+        "/notifications/",
+    ):
         problems += check(client.get(url), url)
     for term in ("script", "alert", "click", "body1", "xss", "7*7"):
         url = f"/search/?q={term}"
