@@ -35,7 +35,9 @@ def test_the_corpus_is_big_enough() -> None:
 
 
 @pytest.fixture
-def poisoned(admin: Agent, alice_agent: Agent, support_team: Team) -> dict[str, Any]:
+def poisoned(
+    admin: Agent, alice_agent: Agent, support_team: Team, django_capture_on_commit_callbacks: Any
+) -> dict[str, Any]:
     inbox = Inbox.objects.create(name="Acme Support", slug="acme")
     tier = create_tier(
         actor=None, name='<img src=x onerror=alert("tier")>', rank=1, color='"><script>alert(1)</script>'
@@ -66,7 +68,8 @@ def poisoned(admin: Agent, alice_agent: Agent, support_team: Team) -> dict[str, 
             except ValidationFailed:
                 pass
         if i < 12:  # notifications name the ticket: assigned to the admin by alice
-            update_ticket(actor=alice_agent, ticket_id=ticket.pk, assignee=admin)
+            with django_capture_on_commit_callbacks(execute=True):
+                update_ticket(actor=alice_agent, ticket_id=ticket.pk, assignee=admin)
         made.append({"ticket": ticket, "contact": contact, "org": org})
     return {"items": made, "inbox": inbox}
 
