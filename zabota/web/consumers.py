@@ -334,7 +334,10 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         try:
             while True:
                 await asyncio.sleep(self.TICK)
-                await self.housekeeping()
+                try:
+                    await self.housekeeping()
+                except Exception:  # a layer hiccup must not end presence for this socket
+                    logger.exception("live socket housekeeping failed")
         except asyncio.CancelledError:
             pass
 
