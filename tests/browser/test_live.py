@@ -98,3 +98,20 @@ def test_two_agents_on_one_ticket_see_each_other_and_the_typing_notice(
     # Bob leaves: alice's box forgets him.
     bob.close()
     expect(alice.locator("#presence")).not_to_contain_text("Bob Billing", timeout=20_000)
+
+
+def test_an_assignment_rings_bobs_bell_without_reload(browse: Browse, server: Server) -> None:
+    word = uid("bell")
+    t = new_ticket(server, f"Ring the bell {word}", team_id=server.cast["teams"]["billing"])
+    bob = browse.page("bob")
+    bob.goto("/inbox/")
+    expect(bob.locator("body")).to_have_attribute("data-live", "open")
+    before = bob.locator("#notification-count")
+    start = int(before.inner_text()) if before.count() else 0
+    mark(bob)
+    server.api("alice").patch(f"/tickets/{t['id']}", {"assignee_id": server.cast["agents"]["bob"]["id"]})
+    expect(bob.locator("#notification-count")).to_have_text(str(start + 1), timeout=15_000)
+    assert not_reloaded(bob)
+    bob.locator("#notification-bell").click()
+    expect(bob).to_have_url(re.compile(r"/notifications/"))
+    expect(bob.locator("main")).to_contain_text(word)

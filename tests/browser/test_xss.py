@@ -58,6 +58,10 @@ def poisoned(server: Server) -> dict[str, Any]:
                 team_id=support,
             )
         )
+    alice = server.api("alice")
+    admin_id = server.cast["agents"]["admin"]["id"]
+    for t in tickets[:8]:  # the admin's notifications name these tickets
+        alice.patch(f"/tickets/{t['id']}", {"assignee_id": admin_id})
     joined = "\n".join(CORPUS)
     bodies = api.ticket(
         f"XSS bodies {run}",
@@ -109,7 +113,7 @@ def test_no_payload_runs_on_the_agent_pages(
     requests = watch_requests(page)
     problems: list[str] = []
     bodies = poisoned["bodies"]
-    urls = ["/inbox/open/?sort=newest", "/inbox/unassigned/?sort=newest", f"/tickets/{bodies['number']}/"]
+    urls = ["/inbox/open/?sort=newest", "/inbox/", "/notifications/", f"/tickets/{bodies['number']}/"]
     urls += [f"/tickets/{t['number']}/" for t in poisoned["tickets"][::7]]
     urls += [f"/search/?q={q}" for q in ("alert", "script", "click", poisoned["run"], "7*7", "onerror")]
     urls += [
