@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Substr
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat, Substr
 
 from zabota.accounts.models import Agent, Role, Team
 from zabota.accounts.queries import team_ids_of
@@ -281,13 +281,22 @@ def _ranges(
     if flt.matches_nothing():
         return None
     statuses = list(dict.fromkeys(flt.status))
-    if combined or len(statuses) > MAX_RANGES:
+    if statuses and flt.solved_since is not None:
+        # "Solved recently" is a short range of the updated_at index (see _filtered), while the
+        # solved range of the status index is most of the table: comparing an expression of
+        # the status keeps the planner off that index.
+        base = base.alias(status_value=Concat("status", Value(""), output_field=CharField()))
+        ranges = [base.filter(status_value__in=statuses)]
+    elif combined or len(statuses) > MAX_RANGES or flt.sort != "queue":
+        # Only the queue order is an index order within a status (and team); for the other
+        # orders one IN range walked in id or updated_at order finds a page soonest.
         ranges = [base.filter(status__in=statuses) if statuses else base]
     else:
         ranges = [base.filter(status=s) for s in statuses] or [base]
     if flt.team_ids is not None:
         teams = sorted(set(flt.team_ids))
-        if len(teams) * len(ranges) <= MAX_RANGES and not (combined and len(teams) > 1):
+        split = flt.sort == "queue" and not combined
+        if len(teams) == 1 or (split and len(teams) * len(ranges) <= MAX_RANGES):
             ranges = [qs.filter(team_id=t) for qs in ranges for t in teams]
         else:
             ranges = [qs.filter(team_id__in=teams) for qs in ranges]
