@@ -285,8 +285,11 @@ def _ranges(
         # "Solved recently" is a short range of the updated_at index (see _filtered), while the
         # solved range of the status index is most of the table: comparing an expression of
         # the status keeps the planner off that index.
-        base = base.alias(status_value=Concat("status", Value(""), output_field=CharField()))
-        ranges = [base.filter(status_value__in=statuses)]
+        ranges: list[QuerySet[Ticket]] = [
+            base.alias(status_value=Concat("status", Value(""), output_field=CharField())).filter(
+                status_value__in=statuses
+            )
+        ]
     elif combined or len(statuses) > MAX_RANGES or flt.sort != "queue":
         # Only the queue order is an index order within a status (and team); for the other
         # orders one IN range walked in id or updated_at order finds a page soonest.
