@@ -38,6 +38,7 @@ def test_alice_works_the_inbox_by_keyboard(browse: Browse, server: Server) -> No
 
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/tickets/{newer['number']}/$"))
+    page.wait_for_load_state()  # the page's deferred scripts (its shortcuts) are in place
 
     # r: reply mode, cursor in the composer; type; Ctrl+Enter sends.
     page.keyboard.press("r")
@@ -94,6 +95,7 @@ def test_alice_works_the_inbox_by_keyboard(browse: Browse, server: Server) -> No
     page.keyboard.press("g")
     page.keyboard.press("i")
     expect(page).to_have_url(re.compile(r"/inbox/$"))
+    page.wait_for_load_state()
 
     # /: search from anywhere.
     page.keyboard.press("/")
