@@ -238,3 +238,16 @@ def test_own_views_are_listed_before_shared_ones(
     client.force_login(alice_agent)
     html = page(client, "/inbox/")
     assert html.index("Zebra (mine)") < html.index("Aardvark (Bob")
+
+
+def test_a_built_in_view_is_the_starting_point_of_a_saved_view(
+    client: Client, alice_agent: Agent, tickets: dict[str, Ticket]
+) -> None:
+    update_ticket(actor=alice_agent, ticket_id=tickets["chat"].pk, assignee=alice_agent)
+    client.force_login(alice_agent)
+    html = page(client, "/inbox/")
+    url = re.search(r'id="customize-view" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert url.startswith("/inbox/filter/?") and "assignee=me" in url and "sort=queue" in url
+    filtered = page(client, url)
+    assert numbers(filtered) == numbers(html) == [tickets["chat"].number]
+    assert 'value="me" selected' in filtered

@@ -33,9 +33,11 @@ from zabota.tickets.choices import Priority, Status
 from zabota.tickets.forms.inbox import BulkForm, InboxFilterForm, SavedViewForm, agent_choices
 from zabota.tickets.queries import SORTS, TicketFilter, count_tickets, list_tickets
 from zabota.tickets.queues import (
+    ACTIVE,
     BUILTIN_BY_SLUG,
     BUILTIN_VIEWS,
     SIDEBAR_SAVED_VIEWS,
+    UNSOLVED,
     access_saved_view,
     builtin_filter,
     may_edit_saved_view,
@@ -192,7 +194,27 @@ def inbox_page(request: HttpRequest, slug: str = "mine") -> HttpResponse:
     if slug not in BUILTIN_BY_SLUG:
         raise Http404("no such inbox view")
     flt = builtin_filter(agent, slug, sort=request.GET.get("sort"))
-    return _render_inbox(request, agent, flt, title=str(BUILTIN_BY_SLUG[slug].label), current=slug)
+    return _render_inbox(
+        request,
+        agent,
+        flt,
+        title=str(BUILTIN_BY_SLUG[slug].label),
+        current=slug,
+        customize_url=_url(reverse("inbox-filter"), {**BUILTIN_FORM[slug], "sort": flt.sort}),
+    )
+
+
+# The filter form's values closest to each built-in view (the starting point of a saved view;
+# "solved recently" has no time condition in the form, so it starts from all solved tickets).
+BUILTIN_FORM: dict[str, dict[str, Any]] = {
+    "mine": {"status": list(UNSOLVED), "assignee": "me"},
+    "unassigned": {"status": list(ACTIVE), "assignee": "unassigned"},
+    "teams": {"status": list(ACTIVE), "team": "mine"},
+    "open": {"status": list(ACTIVE)},
+    "pending": {"status": ["pending"]},
+    "on-hold": {"status": ["on_hold"]},
+    "solved": {"status": ["solved"]},
+}
 
 
 @require_GET
