@@ -110,3 +110,25 @@ def test_sorting_by_number_reorders_the_rows(browse: Browse, server: Server) -> 
         "rows => rows.map(r => Number(r.dataset.ticket))"
     )
     assert numbers == sorted(numbers)
+
+
+def test_alice_saves_a_filtered_view_and_it_counts_its_tickets(browse: Browse, server: Server) -> None:
+    word = uid("view")
+    new_ticket(server, f"Urgent thing {word}", priority="urgent", tags=[word])
+    page = browse.page("alice")
+    page.goto("/inbox/filter/")
+    page.locator("#filter-form input[name=tag], #filter-form select[name=tag]").first.fill(word)
+    page.locator("#apply-filters").click()
+    expect(page.locator("[data-nav-list] [data-nav-item]")).to_have_count(1)
+    page.locator("#save-view-form input[name=name]").fill(f"Tag {word}")
+    page.locator("#save-view").click()
+    saved = page.locator("#saved-views a").filter(has_text=f"Tag {word}")
+    expect(saved).to_be_visible()
+    expect(saved.locator(".view-count")).to_have_text(re.compile(r"^\s*1\s*$"))
+    saved.click()
+    expect(page.locator("[data-nav-list] [data-nav-item]")).to_have_count(1)
+    # bob cannot see alice's private view.
+    href = saved.get_attribute("href")
+    bob = browse.page("bob")
+    response = bob.goto(href or "/")
+    assert response is not None and response.status == 404

@@ -57,3 +57,14 @@ def test_an_offsite_next_is_ignored(browse: Browse, server: Server) -> None:
     page = browse.page()
     log_in(page, "alice@zabota.test", server.password, next_url="https://evil.example/")
     expect(page).to_have_url(re.compile(r"127\.0\.0\.1:\d+/inbox/$"))
+
+
+def test_five_wrong_passwords_lock_the_account_out(browse: Browse, server: Server) -> None:
+    page = browse.page()
+    for _ in range(5):
+        log_in(page, "dave-lockout@zabota.test", "wrong-password")
+        page.wait_for_load_state()
+    with page.expect_response(lambda r: "/login/" in r.url and r.request.method == "POST") as info:
+        log_in(page, "dave-lockout@zabota.test", "wrong-password")
+    assert info.value.status == 429
+    expect(page.locator("body")).to_contain_text(re.compile(r"try again", re.I))

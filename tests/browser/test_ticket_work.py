@@ -104,3 +104,19 @@ def test_an_invisible_ticket_is_not_found(browse: Browse, server: Server) -> Non
     page = browse.page("bob")
     response = page.goto(f"/tickets/{server.cast['tickets']['security']['number']}/")
     assert response is not None and response.status == 404
+
+
+def test_the_customer_at_a_glance_is_one_click_away(browse: Browse, server: Server) -> None:
+    acme = server.cast["organizations"]["acme"]
+    t = new_ticket(server, f"Glance {uid()}")
+    page = browse.page("alice")
+    page.goto(f"/tickets/{t['number']}/")
+    glance = page.locator("#customer-glance")
+    expect(glance.locator(".glance-contact-name")).to_have_text("Carol Customer")
+    expect(glance.locator(".glance-org-name")).to_have_text("Acme")
+    expect(glance).to_contain_text("Gold")
+    expect(glance.locator("#glance-contact-tickets")).to_contain_text("Cannot log in")
+    glance.locator(".glance-org-name").click()
+    expect(page).to_have_url(re.compile(rf"/customers/organizations/{acme}/$"))
+    expect(page.locator("main")).to_contain_text("Cannot log in")
+    expect(page.locator("main")).not_to_contain_text("Invoice is wrong")  # erin's, of Globex
