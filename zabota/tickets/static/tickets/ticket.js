@@ -153,6 +153,17 @@
       if (checked) setMode(form, checked.value);
     });
   });
+  // A live refresh of the side panel must not throw away a tag being typed: skip it while a
+  // text field in the panel has focus and content (the next change refreshes it anyway).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail && event.detail.elt;
+    if (!elt || elt.id !== "ticket-side" || (event.detail.requestConfig || {}).verb !== "get") return;
+    const active = document.activeElement;
+    if (active && elt.contains(active) && active.matches("input[type=text], input:not([type]), textarea") && active.value) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     paintBadges(event.target);
   });
