@@ -233,3 +233,18 @@ def test_head_is_allowed(
     client.force_login(alice_agent)
     r = client.head(f"/attachments/{att.pk}/preview")
     assert r.status_code == 200 and r["Content-Length"] == str(att.size)
+
+
+def test_a_customer_signed_in_to_the_portal_cannot_fetch_a_note_attachment_here(
+    client: Client, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket
+) -> None:
+    from zabota.portal import session as portal_session
+
+    att = attach(support_ticket, alice_agent, "internal-diagram.png", SAMPLES["shot.png"][0])  # on a note
+    s = client.session
+    s[portal_session.CONTACT_KEY] = carol_customer.pk
+    s[portal_session.EMAIL_KEY] = "carol@acme.test"
+    s.save()
+    for url in (f"/attachments/{att.pk}/", f"/attachments/{att.pk}/preview"):
+        r = client.get(url)
+        assert r.status_code == 302 and r["Location"].startswith("/login/")
