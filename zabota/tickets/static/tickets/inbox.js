@@ -5,6 +5,12 @@
 (function () {
   "use strict";
 
+  // htmx copies "style" from old to new elements while settling a swap: with a strict CSP
+  // (no inline style attributes) that is only a violation report, never a style.
+  if (window.htmx && window.htmx.config) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
+
   const COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 
   function paintTiers(root) {
