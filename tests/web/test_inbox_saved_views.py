@@ -251,3 +251,22 @@ def test_a_built_in_view_is_the_starting_point_of_a_saved_view(
     filtered = page(client, url)
     assert numbers(filtered) == numbers(html) == [tickets["chat"].number]
     assert 'value="me" selected' in filtered
+
+
+def test_paging_and_sorting_keep_the_ad_hoc_filters(
+    client: Client, alice_agent: Agent, carol_customer: Contact, support_team: Team
+) -> None:
+    made = [
+        open_ticket(carol_customer, f"Chat {i}", team=support_team, channel=Channel.CHAT) for i in range(52)
+    ]
+    open_ticket(carol_customer, "Email one", team=support_team, channel=Channel.EMAIL)
+    client.force_login(alice_agent)
+    html = page(client, "/inbox/filter/?channel=chat&sort=newest")
+    assert numbers(html)[0] == made[-1].number and len(numbers(html)) == 50
+    next_url = re.search(r'id="next-page" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "channel=chat" in next_url and "sort=newest" in next_url
+    assert numbers(page(client, next_url)) == [made[1].number, made[0].number]
+    oldest = re.search(r'data-sort="oldest"', html) and re.search(
+        r'href="([^"]+)"[^>]*data-sort="oldest"', html
+    )
+    assert oldest is not None and "channel=chat" in oldest.group(1)
