@@ -581,9 +581,14 @@ def uid(prefix: str = "e2e") -> str:
     return f"{prefix}{os.getpid() % 1000}x{_counter[0]}q{int(time.time() * 1000) % 100000}"
 
 
+CAROL = {"email": "carol@acme.test", "name": "Carol Customer"}
+
+
 def new_ticket(server: Server, subject: str, body: str = "Please help.", **fields: Any) -> dict[str, Any]:
-    """A fresh ticket from carol in team Support, opened through the API as the admin."""
+    """A fresh ticket in team Support, opened through the API as the admin, by default from
+    pat (a customer of no organization; carol's own list stays short for the portal stories)."""
     fields.setdefault("team_id", server.cast["teams"]["support"])
+    fields.setdefault("requester", {"email": "pat@customers.test", "name": "Pat Customer"})
     return server.api("admin").ticket(subject, body, **fields)
 
 

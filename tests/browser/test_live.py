@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Browse, Server, new_ticket, uid
+from tests.browser.conftest import CAROL, Browse, Server, new_ticket, uid
 
 
 def watching(page, ticket_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -45,7 +45,7 @@ def test_a_reply_by_bob_appears_on_alices_open_ticket(browse: Browse, server: Se
 
 def test_a_customer_reply_through_the_portal_appears_for_alice(browse: Browse, server: Server) -> None:
     word = uid("portal")
-    t = new_ticket(server, f"Live portal {word}")
+    t = new_ticket(server, f"Live portal {word}", requester=CAROL)
     alice = browse.page("alice")
     alice.goto(f"/tickets/{t['number']}/")
     watching(alice, t["id"])

@@ -7,12 +7,14 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Browse, Server, messages, new_ticket, uid
+from tests.browser.conftest import CAROL, Browse, Server, messages, new_ticket, uid
 
 
 def test_alice_opens_replies_notes_and_assigns(browse: Browse, server: Server) -> None:
     word = uid("printer")
-    t = new_ticket(server, f"The printer is on fire {word}", "Smoke everywhere, please help.")
+    t = new_ticket(
+        server, f"The printer is on fire {word}", "Smoke everywhere, please help.", requester=CAROL
+    )
     number = t["number"]
     page = browse.page("alice")
 
@@ -108,7 +110,7 @@ def test_an_invisible_ticket_is_not_found(browse: Browse, server: Server) -> Non
 
 def test_the_customer_at_a_glance_is_one_click_away(browse: Browse, server: Server) -> None:
     acme = server.cast["organizations"]["acme"]
-    t = new_ticket(server, f"Glance {uid()}")
+    t = new_ticket(server, f"Glance {uid()}", requester=CAROL)
     page = browse.page("alice")
     page.goto(f"/tickets/{t['number']}/")
     glance = page.locator("#customer-glance")
