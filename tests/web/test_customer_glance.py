@@ -234,3 +234,18 @@ def test_ticket_page_with_the_panel_stays_within_budget_for_a_big_customer(
         r = client.get(f"/tickets/{ticket.number}/")
     panel = glance(r.content.decode())
     assert panel.count("<li data-ticket=") == 10  # five of carol's, five of her colleagues'
+
+
+def test_panel_loads_the_customers_recent_activity_when_opened(
+    client: Client, alice_agent: Agent, bob_other_team: Agent, billing_ticket: Ticket, security_ticket: Ticket
+) -> None:
+    actions.update_ticket(actor=bob_other_team, ticket_id=billing_ticket.pk, status=Status.PENDING)
+    client.force_login(bob_other_team)
+    panel = glance(client.get(f"/tickets/{billing_ticket.number}/").content.decode())
+    url = f"/customers/contacts/{billing_ticket.requester_id}/activity"
+    assert f'hx-get="{url}"' in panel
+    html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Bob Billing changed status from New to Pending" in html
+    assert f"#{security_ticket.number}" not in html  # erin's restricted ticket stays hidden
+    client.force_login(make_agent("dev@zabota.test", Role.COLLABORATOR, name="Devon Dev"))
+    assert client.get(url).status_code == 404

@@ -181,3 +181,13 @@ def organization_page(actor: Agent, organization_id: int) -> tuple[Organization,
         contacts=list(org.contacts.order_by("name", "id")[:100]),
         projects=list(org.projects.all()),
     )
+
+
+def contact_activity(actor: Agent, contact_id: int) -> tuple[Contact, list[Any]]:
+    """The recent activity on a contact's tickets the actor may see (the panel's lazy list)."""
+    from zabota.tickets.queries import visible_tickets
+
+    contact = access_contact(actor, contact_id)
+    tickets = visible_tickets(actor).filter(requester_id=contact.pk)
+    _require_glance(actor, tickets)
+    return contact, _activity(tickets)

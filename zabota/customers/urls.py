@@ -8,5 +8,8 @@ from zabota.customers import views
 
 urlpatterns: list[URLPattern] = [
     path("contacts/<int:contact_id>/", views.contact_detail, name="customer_contact"),
+    path(
+        "contacts/<int:contact_id>/activity", views.contact_activity_partial, name="customer_contact_activity"
+    ),
     path("organizations/<int:organization_id>/", views.organization_detail, name="customer_organization"),
 ]

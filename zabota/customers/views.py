@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from zabota.accounts.models import Agent
 from zabota.core.errors import NotFound
-from zabota.customers.queries import contact_page, organization_page
+from zabota.customers.queries import contact_activity, contact_page, organization_page
 from zabota.tickets.views.timeline_text import describe
 from zabota.web.auth import agent_required
 
@@ -47,3 +47,15 @@ def organization_detail(request: HttpRequest, organization_id: int) -> HttpRespo
         raise Http404 from exc
     _with_text(data.activity)
     return render(request, "customers/pages/organization.html", {"nav": "inbox", "org": org, "data": data})
+
+
+@require_GET
+@agent_required
+def contact_activity_partial(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """The recent activity list alone: the ticket page's customer panel loads it when opened."""
+    agent: Agent = request.user  # type: ignore[assignment]
+    try:
+        _, activity = contact_activity(agent, contact_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(request, "customers/partials/activity.html", {"activity": _with_text(activity)})
