@@ -218,3 +218,24 @@ def test_portal_attachments_download_as_attachments(carol_customer: Contact, wor
     for name in ("drawing.svg", "page.html", "screen.png"):
         resp = client.get(f"/portal/attachments/{world['attachments'][name].pk}/")
         _download_headers_ok(resp)
+
+
+def test_portal_previews_only_safe_types_inline_and_sandboxed(
+    carol_customer: Contact, world: dict[str, Any]
+) -> None:
+    from zabota.portal import session as portal_session
+
+    client = Client()
+    s = client.session
+    s[portal_session.CONTACT_KEY] = carol_customer.pk
+    s[portal_session.EMAIL_KEY] = "carol@acme.test"
+    s.save()
+    atts = world["attachments"]
+    for name in ("drawing.svg", "page.html", "отчёт за март.txt"):
+        assert client.get(f"/portal/attachments/{atts[name].pk}/preview").status_code == 404, name
+    resp = client.get(f"/portal/attachments/{atts['screen.png'].pk}/preview")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"].startswith("inline")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    d = directives(resp.headers["Content-Security-Policy"])
+    assert d.get("default-src") == ["'none'"] and "sandbox" in d
