@@ -19,9 +19,10 @@ from django.test import Client
 from tests.fixtures.security import payloads, script_problems, unescaped_payloads
 from zabota.accounts.models import Agent, Team
 from zabota.core.errors import ValidationFailed
-from zabota.customers.actions import create_tier, save_contact, save_organization
+from zabota.customers.actions import create_tier, define_attribute, save_contact, save_organization
 from zabota.tickets.actions import add_note, create_ticket, reply, update_ticket
 from zabota.tickets.actions.common import Upload
+from zabota.tickets.actions.config import save_custom_field
 from zabota.tickets.models import Inbox
 
 CORPUS = payloads()
@@ -42,9 +43,18 @@ def poisoned(
     tier = create_tier(
         actor=None, name='<img src=x onerror=alert("tier")>', rank=1, color='"><script>alert(1)</script>'
     )
+    label = '"><img src=x onerror=alert("label")>'
+    define_attribute(actor=admin, target="organization", key="plan", label=label, type="text")
+    define_attribute(actor=admin, target="contact", key="role", label=label, type="text")
+    save_custom_field(actor=admin, key="build", label=label, type="text")
     made = []
     for i, payload in enumerate(CORPUS):
-        org = save_organization(actor=admin, name=f"{payload} org{i}", tier=tier.name if i % 2 else None)
+        org = save_organization(
+            actor=admin,
+            name=f"{payload} org{i}",
+            tier=tier.name if i % 2 else None,
+            attributes={"plan": payload},
+        )
         contact = save_contact(
             actor=None,
             name=payload,
@@ -61,6 +71,7 @@ def poisoned(
             inbox=inbox,
             team=support_team,
             attachments=[Upload(name=f"{payload}.txt", content=b"hello")],
+            custom_fields={"build": payload[:200]},
         )
         for kind, write in (("reply", reply), ("note", add_note)):
             try:
