@@ -47,6 +47,7 @@
   }
 
   let remembered = [];
+  let selectedTicket = "";  // the keyboard selection (app.js's j/k), kept across refreshes
 
   document.addEventListener("change", function (event) {
     const t = event.target;
@@ -60,6 +61,8 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "inbox-results") {
       remembered = boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+      const current = document.querySelector("#inbox-results [data-nav-item].is-selected");
+      selectedTicket = current ? current.dataset.ticket : selectedTicket;
     }
   });
 
@@ -73,6 +76,14 @@
       // Keep the selection across a live refresh, unless a bulk action just used it.
       boxes().forEach(function (b) { if (remembered.indexOf(b.value) >= 0) b.checked = true; });
       updateCount();
+      // The same ticket stays selected, so the next Enter opens what the agent was looking at.
+      if (selectedTicket && !document.querySelector("#inbox-results [data-nav-item].is-selected")) {
+        document.querySelectorAll("#inbox-results [data-nav-item]").forEach(function (row) {
+          const on = row.dataset.ticket === selectedTicket;
+          row.classList.toggle("is-selected", on);
+          row.setAttribute("aria-selected", on ? "true" : "false");
+        });
+      }
     }
   });
 
