@@ -321,3 +321,17 @@ def test_merge_errors_are_shown(
     r = client.post(f"/tickets/{support_ticket.number}/merge", {"into": "abc"})
     assert r.status_code == 422
     assert reload(support_ticket).merged_into_id is None
+
+
+def test_panel_refresh_keeps_the_page_header_in_step(
+    client: Client, alice_agent: Agent, support_ticket: Ticket
+) -> None:
+    actions.update_ticket(
+        actor=alice_agent, ticket_id=support_ticket.pk, subject="Login loop on SSO", status="pending"
+    )
+    client.force_login(alice_agent)
+    html = client.get(f"/tickets/{support_ticket.number}/properties", **HTMX).content.decode()
+    assert '<span id="ticket-subject" hx-swap-oob="true">Login loop on SSO</span>' in html
+    assert 'id="ticket-status" hx-swap-oob="true">Pending<' in html
+    page = client.get(f"/tickets/{support_ticket.number}/").content.decode()
+    assert "hx-swap-oob" not in page  # only fragments carry out-of-band parts
