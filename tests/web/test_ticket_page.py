@@ -458,3 +458,14 @@ def test_quotes_in_html_text_are_escaped_too(
     assert "&quot; autofocus onfocus=&quot;alert(18)" in html
     assert "<b>bold</b>" in html
     assert 'href="https://example.test/?a=1&amp;b=2"' in html  # attributes untouched
+
+
+def test_a_nameless_customer_is_addressed_by_email(
+    client: Client, alice_agent: Agent, support_team: Any
+) -> None:
+    from zabota.customers.actions import save_contact
+
+    anon = save_contact(actor=None, name="", emails=["someone@example.test"])
+    ticket = open_ticket(anon, "Hello", team=support_team)
+    client.force_login(alice_agent)
+    assert "Send reply to someone@example.test" in composer_form(text(page(client, ticket)))

@@ -7,6 +7,7 @@
  *   input[data-composer-files]    the file input pasted files are added to (DataTransfer)
  *   ul[data-composer-previews]    thumbnails / names of the files about to be sent
  *   .tier-badge[data-color]       background colour from the tier's setting
+ *   form[data-draft-key]          the text typed is kept in sessionStorage until it is sent
  * htmx swaps the composer and the side panel after each write, so everything is delegated
  * from document and re-applied on htmx:afterSwap.
  */
@@ -138,6 +139,52 @@
     addFiles(composerOf(body), files);
   });
 
+  // --- Drafts: what is typed survives a reload or a wrong click (per tab, sessionStorage) ---------
+  function draftKey(form) {
+    return form && form.dataset.draftKey;
+  }
+
+  function saveDraft(form) {
+    const key = draftKey(form);
+    const body = form && form.querySelector("[data-composer-body]");
+    if (!key || !body) return;
+    try {
+      if (body.value.trim()) {
+        sessionStorage.setItem(key, JSON.stringify({ body: body.value, mode: form.dataset.mode || "" }));
+      } else {
+        sessionStorage.removeItem(key);
+      }
+    } catch (e) { /* storage full or disabled: drafts are a convenience */ }
+  }
+
+  function restoreDraft(form) {
+    const key = draftKey(form);
+    const body = form && form.querySelector("[data-composer-body]");
+    if (!key || !body || body.value) return;
+    let draft = null;
+    try { draft = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { draft = null; }
+    if (!draft || !draft.body) return;
+    body.value = draft.body;
+    const radio = form.querySelector('[data-mode-input][value="' + CSS.escape(draft.mode || "") + '"]');
+    if (radio) {
+      radio.checked = true;
+      setMode(form, radio.value);
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-composer-body]")) saveDraft(composerOf(event.target));
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const form = event.detail && event.detail.elt;
+    const xhr = event.detail && event.detail.xhr;
+    // Sent: the server answers with a fresh composer and asks the page to refresh.
+    if (form && form.matches && form.matches("form[data-composer]") && xhr && xhr.status === 200 &&
+        (xhr.getResponseHeader("HX-Trigger") || "").indexOf("ticket-refresh") >= 0) {
+      try { sessionStorage.removeItem(draftKey(form)); } catch (e) { /* ignore */ }
+    }
+  });
+
   // --- Tier badges take their tier's colour (a CSSOM write, allowed by the CSP) ----------------
   function paintBadges(root) {
     (root || document).querySelectorAll(".tier-badge[data-color]").forEach(function (el) {
@@ -151,6 +198,7 @@
     document.querySelectorAll("form[data-composer]").forEach(function (form) {
       const checked = form.querySelector("[data-mode-input]:checked");
       if (checked) setMode(form, checked.value);
+      restoreDraft(form);
     });
   });
   // A live refresh of the side panel must not throw away a tag being typed: skip it while a
