@@ -416,7 +416,7 @@ def test_a_file_over_the_limit_is_an_inline_error(
         **HTMX,
     )
     assert r.status_code == 200
-    assert "A file is larger than 50" in text(r)
+    assert "big.png is larger than 50" in text(r)
     assert not Message.objects.filter(body_text="big file").exists()
 
 

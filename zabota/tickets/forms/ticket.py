@@ -13,7 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from zabota.accounts.models import Agent, Team
@@ -110,6 +112,14 @@ class ComposerForm(forms.Form):
         data = super().clean() or {}
         if not (data.get("body") or "").strip() and not self.files_list:
             self.add_error("body", _("Write a message or attach a file."))
+        limit = settings.ATTACHMENT_MAX_BYTES
+        for f in self.files_list:
+            if (f.size or 0) > limit:  # refused before the bytes are read into memory
+                self.add_error(
+                    None,
+                    _("%(name)s is larger than %(limit)s; share a link to it instead.")
+                    % {"name": f.name, "limit": filesizeformat(limit)},
+                )
         return data
 
     def uploads(self) -> list[Upload]:
