@@ -20,6 +20,7 @@ closing it when this package is done keeps the rest of the suite unaffected.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import email
 import email.policy
@@ -305,6 +306,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        atexit.register(_stop, process)  # even if pytest is interrupted before the teardown
         srv = Server(
             url=url, cast=cast, mail_dir=mail, log_path=log, process=process, redis=bool(env.get("REDIS_URL"))
         )
@@ -339,7 +341,10 @@ def _wait_healthy(srv: Server, timeout: float = 60) -> None:
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
