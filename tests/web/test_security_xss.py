@@ -17,12 +17,15 @@ import pytest
 from django.test import Client
 
 from tests.fixtures.security import payloads, script_problems, unescaped_payloads
+from tests.support import make_agent
+from zabota.accounts.actions import create_team
 from zabota.accounts.models import Agent, Team
 from zabota.core.errors import ValidationFailed
 from zabota.customers.actions import create_tier, define_attribute, save_contact, save_organization
 from zabota.tickets.actions import add_note, create_ticket, reply, update_ticket
 from zabota.tickets.actions.common import Upload
 from zabota.tickets.actions.config import save_custom_field
+from zabota.tickets.actions.saved_views import create_saved_view
 from zabota.tickets.models import Inbox
 
 CORPUS = payloads()
@@ -47,6 +50,11 @@ def poisoned(
     define_attribute(actor=admin, target="organization", key="plan", label=label, type="text")
     define_attribute(actor=admin, target="contact", key="role", label=label, type="text")
     save_custom_field(actor=admin, key="build", label=label, type="text")
+    for i, payload in enumerate(CORPUS[:8]):  # names an admin or an agent types in
+        create_saved_view(actor=admin, name=payload[:100], filters={}, shared=True)
+        team = create_team(name=f"{payload[:80]} team{i}")
+        agent = make_agent(f"agent{i}@xss.test", name=payload[:150])
+        team.members.add(agent)
     made = []
     for i, payload in enumerate(CORPUS):
         org = save_organization(
