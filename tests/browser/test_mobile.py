@@ -51,6 +51,9 @@ def test_the_inbox_fits_a_phone_and_a_ticket_can_be_answered(browse: Browse, ser
     page.locator("#composer-send").tap()
     expect(page.locator("#timeline .message-note").filter(has_text=word)).to_be_visible()
     # The properties panel stacks under the timeline instead of squeezing beside it.
+    expect(page.locator("#timeline")).to_be_visible()
+    expect(page.locator("#ticket-side")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the live refresh after the note has landed
     side = page.locator("#ticket-side").bounding_box()
     timeline = page.locator("#timeline").bounding_box()
     assert side is not None and timeline is not None
