@@ -37,6 +37,19 @@ from zabota.tickets.models import Activity, Follower, Message, Tag, Ticket, Tick
 Actor = Agent | Contact
 
 
+def teams_for(agent: Agent) -> list[Team]:
+    """Every team, each with ``is_member`` set for ``agent``, in one query.
+
+    It also fills the caches the visibility rule reads (``accounts.queries.team_ids_of`` and
+    ``open_team_ids``), so a page that shows a team picker pays one query for both.
+    """
+    member = Team.members.through.objects.filter(team_id=OuterRef("pk"), agent_id=agent.pk)
+    teams: list[Team] = list(Team.objects.annotate(is_member=Exists(member)).order_by("name"))
+    agent._team_ids = [t.pk for t in teams if t.is_member]  # type: ignore[attr-defined]
+    agent._open_team_ids = {t.pk for t in teams if t.is_member or not t.restricted}  # type: ignore[attr-defined]
+    return teams
+
+
 def open_team_ids(agent: Agent) -> set[int]:
     """Teams all of whose tickets ``agent`` may see."""
     if agent.role == Role.COLLABORATOR:
@@ -44,17 +57,12 @@ def open_team_ids(agent: Agent) -> set[int]:
     cached = getattr(agent, "_open_team_ids", None)
     if cached is None:
         if getattr(agent, "_team_ids", None) is None:
-            # One query for both facts: which teams are open, and which the agent is on
-            # (filling team_ids_of's cache, which pages need too).
-            member = Team.members.through.objects.filter(team_id=OuterRef("pk"), agent_id=agent.pk)
-            rows = list(Team.objects.order_by().values_list("id", "restricted", Exists(member)))
-            agent._team_ids = [i for i, _, is_member in rows if is_member]  # type: ignore[attr-defined]
-            cached = {i for i, restricted, is_member in rows if is_member or not restricted}
+            teams_for(agent)
         else:
-            cached = set(Team.objects.filter(restricted=False).values_list("id", flat=True)) | set(
-                team_ids_of(agent)
-            )
-        agent._open_team_ids = cached  # type: ignore[attr-defined]
+            agent._open_team_ids = set(  # type: ignore[attr-defined]
+                Team.objects.filter(restricted=False).values_list("id", flat=True)
+            ) | set(team_ids_of(agent))
+        cached = agent._open_team_ids  # type: ignore[attr-defined]
     return cached
 
 

@@ -32,7 +32,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from zabota.accounts.models import Agent, Role, Team
+from zabota.accounts.models import Agent, Team
 from zabota.core.errors import DomainError
 from zabota.customers.models import ContactEmail, Project
 from zabota.customers.queries import glance_for_ticket
@@ -48,7 +48,7 @@ from zabota.tickets.forms.ticket import (
     PropertiesForm,
 )
 from zabota.tickets.models import CustomFieldDefinition, Follower, Ticket
-from zabota.tickets.queries import timeline, visible_tickets
+from zabota.tickets.queries import teams_for, timeline, visible_tickets
 from zabota.tickets.views.attachments import preview_kind
 from zabota.tickets.views.timeline_text import describe
 from zabota.web.auth import agent_required
@@ -85,19 +85,6 @@ def _ticket(agent: Agent, number: int) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
-
-
-def teams_priming_visibility(agent: Agent) -> list[Team]:
-    """Every team, each with ``is_member`` set for ``agent``, in one query that also fills the
-    caches the visibility rule reads (``accounts.queries.team_ids_of`` and
-    ``tickets.queries.open_team_ids``, same meaning): the team picker and the visibility check
-    cost one query instead of three. Call it before ``visible_tickets``."""
-    membership = Team.members.through.objects.filter(team_id=OuterRef("pk"), agent_id=agent.pk)
-    teams: list[Team] = list(Team.objects.annotate(is_member=Exists(membership)).order_by("name"))
-    agent._team_ids = [t.pk for t in teams if t.is_member]  # type: ignore[attr-defined]
-    if agent.role != Role.COLLABORATOR:
-        agent._open_team_ids = {t.pk for t in teams if t.is_member or not t.restricted}  # type: ignore[attr-defined]
-    return teams
 
 
 def _agents(ticket: Ticket) -> list[Agent]:
@@ -257,7 +244,7 @@ def _page(
 def _load(request: HttpRequest, number: int) -> tuple[Agent, list[Team], Ticket]:
     """The signed-in agent, every team (priming the visibility rule) and the visible ticket."""
     agent = _me(request)
-    teams = teams_priming_visibility(agent)
+    teams = teams_for(agent)
     return agent, teams, _ticket(agent, number)
 
 
