@@ -237,3 +237,15 @@ def test_log_out_everywhere_ends_other_sessions_and_keeps_this_one(client: Clien
 def test_log_out_everywhere_is_post_only(alice_client: Client, alice: Agent) -> None:
     assert alice_client.get("/me/logout-everywhere/").status_code == 405
     assert fresh(alice).session_version == 0
+
+
+def test_turning_on_totp_ends_the_sessions_that_never_gave_a_code(alice_client: Client, alice: Agent) -> None:
+    other_browser = Client()
+    other_browser.force_login(alice)
+    assert other_browser.get("/me/").status_code == 200
+    alice_client.post("/me/two-factor/start/")
+    device = TOTPDevice.objects.get(user=alice)
+    assert alice_client.post("/me/two-factor/confirm/", {"token": code_for(device)})["Location"] == "/me/"
+
+    assert alice_client.get("/me/").status_code == 200  # the session that turned it on stays
+    assert other_browser.get("/me/")["Location"].startswith("/login/")

@@ -159,7 +159,10 @@ def pending_totp_device(agent: Agent) -> TOTPDevice | None:
 
 
 def confirm_totp(*, actor: Agent, token: str) -> TOTPDevice:
-    """Confirm the pending device with a code from the app; older confirmed devices go."""
+    """Confirm the pending device with a code from the app; older confirmed devices go.
+
+    Sessions opened before the second factor was on never gave a code: they end (the caller
+    keeps its own with ``update_session_auth_hash``)."""
     device = pending_totp_device(actor)
     if device is None:
         raise ValidationFailed("start the set-up first", fields={"token": "no_device"})
@@ -169,6 +172,7 @@ def confirm_totp(*, actor: Agent, token: str) -> TOTPDevice:
         TOTPDevice.objects.filter(user=actor, confirmed=True).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        log_out_everywhere(actor=actor)
     return device
 
 

@@ -131,13 +131,15 @@ def totp_confirm_view(request: HttpRequest) -> HttpResponse:
     form = TotpConfirmForm(request.POST)
     if form.is_valid():
         try:
-            actions.confirm_totp(actor=_agent(request), token=form.cleaned_data["token"])
+            agent = _agent(request)
+            actions.confirm_totp(actor=agent, token=form.cleaned_data["token"])
         except ValidationFailed as exc:
             if "no_device" in exc.fields.values():
                 messages.error(request, _("Start the set-up first."))
                 return redirect("/me/#two-factor")
             form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
         else:
+            update_session_auth_hash(request, agent)
             messages.success(
                 request, _("Two-factor sign-in is on. You will be asked for a code when you sign in.")
             )
