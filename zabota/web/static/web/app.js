@@ -47,7 +47,11 @@
       const on = i === index;
       row.classList.toggle("is-selected", on);
       row.setAttribute("aria-selected", on ? "true" : "false");
-      if (on) row.scrollIntoView({ block: "nearest" });
+      if (on) {
+        // Remembered so that the same ticket stays selected when htmx swaps the list.
+        document.body.dataset.selectedTicket = row.dataset.ticket || "";
+        row.scrollIntoView({ block: "nearest" });
+      }
     });
   }
 
@@ -145,9 +149,6 @@
   });
   document.addEventListener("click", function (event) {
     const row = event.target.closest && event.target.closest("[data-nav-item]");
-    if (row) {
-      document.body.dataset.selectedTicket = row.dataset.ticket || "";
-      selectItem(navItems(), navItems().indexOf(row));
-    }
+    if (row) selectItem(navItems(), navItems().indexOf(row));
   });
 })();
