@@ -29,20 +29,26 @@ def fresh_code(secret: str, last: str | None = None) -> str:
     return code
 
 
-def test_admin_adds_an_agent_who_turns_on_two_factor_sign_in(browse: Browse, server: Server) -> None:
-    email = f"{uid('tina')}@zabota.test"
+def add_agent(browse: Browse, email: str, name: str) -> str:
+    """The admin adds an agent on the settings pages; returns the temporary password shown once."""
     admin = browse.page("admin")
     admin.goto("/settings/")
     admin.locator("main a[href='/settings/agents/']").first.click()
     admin.locator("a[href='/settings/agents/new/']").first.click()
     form = admin.locator("#agent-form")
     form.locator("input[name=email]").fill(email)
-    form.locator("input[name=name]").fill("Tina Twofactor")
+    form.locator("input[name=name]").fill(name)
     form.locator("input[name=role][value=agent]").check()
     form.locator("#agent-save").click()
     expect(admin.locator("#agent-created")).to_contain_text(email)
     password = admin.locator("#temporary-password").inner_text().strip()
     assert len(password) >= 8
+    return password
+
+
+def test_admin_adds_an_agent_who_turns_on_two_factor_sign_in(browse: Browse, server: Server) -> None:
+    email = f"{uid('tina')}@zabota.test"
+    password = add_agent(browse, email, "Tina Twofactor")
 
     # Tina signs in with it and sets up TOTP.
     tina = browse.page()
@@ -83,3 +89,18 @@ def test_an_agent_gets_403_on_the_settings_pages(browse: Browse, server: Server)
         assert response is not None and response.status == 403, url
     page.goto("/inbox/")
     expect(page.locator("header.topbar a[href='/settings/']")).to_have_count(0)
+
+
+def test_log_out_everywhere_ends_the_other_sessions(browse: Browse, server: Server) -> None:
+    email = f"{uid('lou')}@zabota.test"
+    password = add_agent(browse, email, "Lou Laptop")
+    laptop, phone = browse.page(), browse.page()
+    for page in (laptop, phone):
+        log_in(page, email, password)
+        expect(page).to_have_url(re.compile(r"/inbox/$"))
+    laptop.goto("/me/")
+    laptop.locator("#logout-everywhere").click()
+    laptop.goto("/inbox/")
+    expect(laptop).to_have_url(re.compile(r"/inbox/$"))  # this session stays
+    phone.goto("/inbox/")
+    expect(phone).to_have_url(re.compile(r"/login/"))
