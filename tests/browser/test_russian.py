@@ -12,6 +12,15 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Browse, Server, log_in, new_ticket, uid
 
 
+def ru_plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural rule (CLDR): 1, 21, 31 ... one; 2-4, 22-24 ... few; the rest many."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
 def test_sam_switches_to_russian_and_the_counts_use_russian_plurals(browse: Browse, server: Server) -> None:
     page = browse.page("sam")
     page.goto("/me/")
@@ -21,6 +30,13 @@ def test_sam_switches_to_russian_and_the_counts_use_russian_plurals(browse: Brow
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("header.topbar")).to_contain_text("Входящие")
     expect(page.locator("header.topbar")).not_to_contain_text("Inbox")
+
+    # The view counts' titles ("12 тикетов") follow the Russian rule for whatever number they show.
+    counts = page.locator(".view-count[title]")
+    expect(counts.first).to_be_visible()
+    for title in counts.evaluate_all("els => els.map(e => e.title)"):
+        n = int(re.search(r"\d+", title).group())  # type: ignore[union-attr]
+        assert ru_plural(n, "тикет", "тикета", "тикетов") in title.split(), title
 
     # Search counts: 1, 2 and 5 matches.
     words = {n: uid(f"ru{n}") for n in (1, 2, 5)}
@@ -69,3 +85,16 @@ def test_a_russian_browser_gets_russian_before_any_preference(browse: Browse, se
     expect(page).to_have_url(re.compile(r"/inbox/$"))
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("header.topbar")).to_contain_text("Входящие")
+
+
+def test_a_russian_customer_sees_the_portal_in_russian(browse: Browse, server: Server) -> None:
+    erin = server.cast["contacts"]["erin"]["id"]
+    server.api("admin").patch(f"/contacts/{erin}", {"locale": "ru"})
+    page = browse.portal_page("erin@globex.test")
+    page.goto("/portal/requests/")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    count = page.locator("#portal-request-count")
+    n = int(re.search(r"\d+", count.inner_text()).group())  # type: ignore[union-attr]
+    expect(count).to_contain_text(f"{n} {ru_plural(n, 'обращение', 'обращения', 'обращений')}")
+    expect(page.locator("main")).to_contain_text("Invoice is wrong")
+    expect(page.locator("main")).not_to_contain_text("Cannot log in")  # carol's
