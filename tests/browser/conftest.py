@@ -430,6 +430,13 @@ class Browse:
 
         page.on("dialog", dialog)
 
+        def response(r: Any) -> None:
+            # A server error, or a missing script or stylesheet, is a broken page whatever the story.
+            if r.status >= 500 or ("/static/" in r.url and r.status >= 400):
+                rec.errors.append(f"{r.status} {r.request.method} {r.url} (from {page.url})")
+
+        page.on("response", response)
+
     def page(self, who: str | None = None, **options: Any) -> Any:
         """A new page in a new context; ``who`` ("alice", "bob", ...) logs in first (cached)."""
         state = self.login_state(who) if who else None
@@ -536,7 +543,9 @@ def browse(
     if recorder.csp:
         problems.append("CSP violations:\n  " + "\n  ".join(recorder.csp))
     if recorder.errors:
-        problems.append("uncaught page errors:\n  " + "\n  ".join(recorder.errors))
+        problems.append(
+            "uncaught page errors, server errors, missing static files:\n  " + "\n  ".join(recorder.errors)
+        )
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 
