@@ -122,3 +122,48 @@ def test_the_customer_at_a_glance_is_one_click_away(browse: Browse, server: Serv
     expect(page).to_have_url(re.compile(rf"/customers/organizations/{acme}/$"))
     expect(page.locator("main")).to_contain_text("Cannot log in")
     expect(page.locator("main")).not_to_contain_text("Invoice is wrong")  # erin's, of Globex
+
+
+def test_a_collaborator_added_to_a_ticket_sees_it_and_the_customer_never_sees_the_note(
+    browse: Browse, server: Server
+) -> None:
+    word = uid("collab")
+    t = new_ticket(server, f"Export crashes {word}", requester=CAROL, team_id=server.cast["teams"]["billing"])
+    dave = browse.page("dave")
+    response = dave.goto(f"/tickets/{t['number']}/")
+    assert response is not None and response.status == 404  # not his team's, not followed
+
+    admin = browse.page("admin")
+    admin.goto(f"/tickets/{t['number']}/")
+    admin.locator("#add-collaborator select").select_option(str(server.cast["agents"]["dave"]["id"]))
+    admin.locator("#add-collaborator button[type=submit]").click()
+    expect(
+        admin.locator(f"#followers [data-follower='{server.cast['agents']['dave']['id']}']")
+    ).to_be_visible()
+
+    response = dave.goto(f"/tickets/{t['number']}/")
+    assert response is not None and response.status == 200
+    dave.locator("#composer-body").fill(f"Root cause is the CSV writer {word}")
+    dave.locator("#composer-send").click()
+    expect(dave.locator("#timeline .message-note").filter(has_text=word)).to_be_visible()
+
+    carol = browse.portal_page("carol@acme.test")
+    carol.goto(f"/portal/requests/{t['number']}/")
+    expect(carol.locator("main")).to_contain_text(f"Export crashes {word}")
+    expect(carol.locator("body")).not_to_contain_text("CSV writer")
+
+
+def test_merging_from_the_ticket_page(browse: Browse, server: Server) -> None:
+    word = uid("merge")
+    target = new_ticket(server, f"Merge target {word}")
+    source = new_ticket(server, f"Merge source {word}", "Same problem again.")
+    page = browse.page("alice")
+    page.goto(f"/tickets/{source['number']}/")
+    page.locator("#merge summary").click()
+    page.locator("#merge input[name=into]").fill(str(target["number"]))
+    page.locator("#merge button[type=submit]").click()
+    # The agent lands on the surviving ticket, which now holds the source's messages.
+    expect(page).to_have_url(re.compile(rf"/tickets/{target['number']}/$"))
+    expect(page.locator("#timeline")).to_contain_text("Same problem again.")
+    page.goto(f"/tickets/{source['number']}/")
+    expect(page.locator("#merged-notice")).to_contain_text(f"#{target['number']}")
