@@ -123,3 +123,32 @@ def test_alice_sees_the_screenshot_plays_the_recording_and_reads_the_pdf(
 
 def cookie_header(page) -> str:  # type: ignore[no-untyped-def]
     return "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+
+
+PASTE_IMAGE = """([b64]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const file = new File([bytes], "image.png", {type: "image/png"});
+  const dt = new DataTransfer();
+  dt.items.add(file);
+  const area = document.querySelector("#composer-body");
+  area.focus();
+  area.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_an_image_pasted_into_the_composer_is_attached(browse: Browse, server: Server) -> None:
+    word = uid("paste")
+    t = new_ticket(server, f"Paste a screenshot {word}")
+    page = browse.page("alice")
+    page.goto(f"/tickets/{t['number']}/")
+    page.locator("label.mode-option-note").click()
+    page.locator("#composer-body").fill(f"See the screenshot {word}")
+    page.evaluate(PASTE_IMAGE, [base64.b64encode(PNG).decode()])
+    expect(page.locator("[data-composer-previews] li")).to_have_count(1)
+    assert page.locator("#composer-files").evaluate("i => i.files.length") == 1
+    page.locator("#composer-send").click()
+    note = page.locator("#timeline .message-note").filter(has_text=word)
+    expect(note.locator("img.attachment-thumb")).to_have_count(1)
+    detail = server.api("admin").get(f"/tickets/{t['id']}")
+    files = [a for m in detail["timeline"] if m["type"] == "message" for a in m["message"]["attachments"]]
+    assert len(files) == 1 and files[0]["content_type"] == "image/png"
