@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet, Subquery
 
 from zabota.accounts.models import Agent
 from zabota.core.errors import NotFound
@@ -101,13 +101,23 @@ def glance_for_ticket(actor: Agent, ticket: Any) -> Glance:
     org = ticket.organization
     definitions = list(AttributeDefinition.objects.all())
     visible = visible_tickets(actor)
-    wanted = Q(
-        pk__in=Subquery(visible.filter(requester_id=contact.pk).order_by("-id").values("pk")[:GLANCE_TICKETS])
-    )
+    fields = ("id", "number", "subject", "status", "updated_at", "requester_id")
+
+    def newest(qs: QuerySet[Any]) -> QuerySet[Any]:
+        # "id IN (a limited subquery)" on each side of a UNION ALL: an OR of the two would
+        # make PostgreSQL walk the whole primary key testing both subplans on every row.
+        return (
+            Ticket.objects.filter(pk__in=Subquery(qs.order_by("-id").values("pk")[:GLANCE_TICKETS]))
+            .only(*fields)
+            .order_by()  # no ORDER BY inside a compound statement (SQLite); the union is ordered
+        )
+
+    wanted = newest(visible.filter(requester_id=contact.pk))
     if org is not None:
-        others = visible.filter(organization_id=org.pk).exclude(requester_id=contact.pk)
-        wanted |= Q(pk__in=Subquery(others.order_by("-id").values("pk")[:GLANCE_TICKETS]))
-    rows = _ticket_rows(Ticket.objects.filter(wanted), 2 * GLANCE_TICKETS, "requester_id")
+        wanted = wanted.union(
+            newest(visible.filter(organization_id=org.pk).exclude(requester_id=contact.pk)), all=True
+        )
+    rows = list(wanted.order_by("-id"))
     return Glance(
         contact=contact,
         organization=org,
