@@ -30,7 +30,7 @@ from zabota.core.errors import DomainError, NotFound, PermissionDenied, Validati
 from zabota.tickets import actions
 from zabota.tickets.actions.bulk import BulkOutcome
 from zabota.tickets.choices import Priority, Status
-from zabota.tickets.forms.inbox import BulkForm, InboxFilterForm, SavedViewForm, agent_choices
+from zabota.tickets.forms.inbox import FILTER_KEYS, BulkForm, InboxFilterForm, SavedViewForm, agent_choices
 from zabota.tickets.queries import SORTS, TicketFilter, count_tickets, list_tickets
 from zabota.tickets.queues import (
     ACTIVE,
@@ -243,18 +243,8 @@ def _form_params(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in InboxFilterForm.initial_from(filters).items() if v not in (None, "", [])}
 
 
-FILTER_PARAMS = (
-    "status",
-    "priority",
-    "kind",
-    "channel",
-    "assignee",
-    "team",
-    "tag",
-    "tier",
-    "organization",
-    "inbox",
-)
+# The filter form's fields that a list link carries along (the sort travels on its own).
+FILTER_PARAMS = tuple(k for k in FILTER_KEYS if k != "sort")
 
 
 @require_GET
