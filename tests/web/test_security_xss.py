@@ -44,7 +44,10 @@ def poisoned(
 ) -> dict[str, Any]:
     inbox = Inbox.objects.create(name="Acme Support", slug="acme")
     tier = create_tier(
-        actor=None, name='<img src=x onerror=alert("tier")>', rank=1, color='"><script>alert(1)</script>'
+        actor=None,
+        name='<img src=x onerror=alert("tier")>',
+        rank=1,
+        color='"><svg/onload=1',  # fits the 16-character column
     )
     label = '"><img src=x onerror=alert("label")>'
     define_attribute(actor=admin, target="organization", key="plan", label=label, type="text")
