@@ -201,15 +201,41 @@
       restoreDraft(form);
     });
   });
-  // A live refresh of the side panel must not throw away a tag being typed: skip it while a
-  // text field in the panel has focus and content (the next change refreshes it anyway).
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    const elt = event.detail && event.detail.elt;
-    if (!elt || elt.id !== "ticket-side" || (event.detail.requestConfig || {}).verb !== "get") return;
+  // A live refresh of the side panel must not throw away a tag being typed. While a text field
+  // in the panel has focus, a refresh is neither started nor, if one was already under way when
+  // the agent began typing, swapped in; the panel catches up when the field loses focus.
+  let sideRefreshSkipped = false;
+
+  function typingInSide(side) {
     const active = document.activeElement;
-    if (active && elt.contains(active) && active.matches("input[type=text], input:not([type]), textarea") && active.value) {
+    return !!(active && side.contains(active) && active.matches("input[type=text], input:not([type]), textarea"));
+  }
+
+  function isSideRefresh(detail) {
+    const elt = detail && detail.elt;
+    return !!(elt && elt.id === "ticket-side" && ((detail.requestConfig || {}).verb || "get") === "get");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (isSideRefresh(event.detail) && typingInSide(event.detail.elt)) {
+      sideRefreshSkipped = true;
       event.preventDefault();
     }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isSideRefresh(event.detail) && typingInSide(event.detail.elt)) {
+      sideRefreshSkipped = true;
+      event.detail.shouldSwap = false;
+    }
+  });
+  document.addEventListener("focusout", function (event) {
+    const side = document.getElementById("ticket-side");
+    if (!sideRefreshSkipped || !side || !side.contains(event.target)) return;
+    window.setTimeout(function () {
+      if (typingInSide(side) || !window.htmx) return;
+      sideRefreshSkipped = false;
+      window.htmx.trigger(side, "ticket-side-stale");
+    }, 0);
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
