@@ -74,6 +74,9 @@ def test_admin_adds_an_agent_who_turns_on_two_factor_sign_in(browse: Browse, ser
     tina.locator("input[name=token], input[name=otp_token], input[name=code]").first.fill("000000")
     tina.locator("form button[type=submit]").first.click()
     expect(tina).to_have_url(re.compile(r"/login/"))
+    # django-otp throttles a device after a wrong code: the next try is refused for 1 s (doubling
+    # with each failure). A person takes longer than that to type the right code.
+    time.sleep(1.5)
     tina.locator("input[name=token], input[name=otp_token], input[name=code]").first.fill(
         fresh_code(secret, first)
     )
