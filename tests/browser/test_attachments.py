@@ -112,7 +112,16 @@ def test_alice_sees_the_screenshot_plays_the_recording_and_reads_the_pdf(
         pdf.evaluate("f => { f.loading = 'eager'; f.src = f.src; }")
     response = info.value
     assert response.status == 200
-    assert response.headers["content-type"].startswith("application/pdf")
+    # The browser's own headers object can be the provisional one for a frame that the PDF
+    # viewer takes over (no content-type in it, seen in CI), so the served headers are read
+    # from the server directly, with alice's cookies.
+    pdf_url = response.url
+    req = urllib.request.Request(pdf_url, headers={"Cookie": cookie_header(page)})
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("application/pdf")
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.read().startswith(b"%PDF-")
 
     # The SVG is a download link, never drawn inline.
     svg_item = page.locator("#timeline .attachment").filter(has_text="drawing.svg")
