@@ -176,3 +176,14 @@ def lock_ticket(actor: Actor, ticket_id: int) -> Ticket:
             raise NotFound(f"ticket {ticket_id} not found")
         return ticket
     return access_ticket(actor, ticket_id, for_update=True)
+
+
+def link_inline_images(message: Message, content_ids: dict[str, int]) -> None:
+    """Point a message's ``cid:`` images at its stored attachments (``content_ids`` maps a
+    Content-ID to the attachment's id). Called by a channel inside its action's transaction."""
+    html = message.body_html
+    for cid, attachment_id in content_ids.items():
+        html = html.replace(f'src="cid:{cid}"', f'src="/attachments/{attachment_id}/preview"')
+    if html != message.body_html:
+        message.body_html = html
+        Message.objects.filter(pk=message.pk).update(body_html=html)

@@ -36,6 +36,7 @@ def _add_message(
     channel: str,
     attachments: list[Upload] | None,
     new_status: str | None,
+    author_contact: Contact | None = None,
 ) -> Message:
     text, html = bodies(body_text, body_html)
     if ticket.merged_into_id is not None:
@@ -48,7 +49,7 @@ def _add_message(
         ticket=ticket,
         kind=kind,
         author_agent=agent_of(actor),
-        author_contact=contact_of(actor),
+        author_contact=contact_of(actor) or author_contact,
         body_text=text,
         body_html=html,
         channel=channel,
@@ -88,12 +89,20 @@ def reply(
     channel: str = Channel.API,
     attachments: list[Upload] | None = None,
     status: str | None = None,
+    author_contact: Contact | None = None,
+    reopen: bool = True,
 ) -> Message:
     """A public reply: seen by the customer and sent on the ticket's channel.
 
     An agent's reply moves a new ticket to open (or to ``status`` if given, e.g. pending). A
-    customer's reply reopens a pending or solved ticket.
+    customer's reply reopens a pending or solved ticket (unless ``reopen`` is False: an
+    out-of-office answer is recorded without waking the ticket up).
+
+    ``author_contact`` is for a channel acting as the system (``actor`` None) that has verified
+    which customer wrote: an email from the requester or from a person copied on the ticket.
     """
+    if author_contact is not None and actor is not None:
+        raise PermissionDenied("author_contact is only for messages the system records")
     if isinstance(actor, Agent) and not actor.may_reply_publicly:
         raise PermissionDenied(
             "collaborators write internal notes; public replies are not enabled for you",
@@ -107,8 +116,12 @@ def reply(
             raise IllegalTransition(
                 f"ticket #{ticket.number} is closed; open a new ticket", code=ErrorCode.ILLEGAL_TRANSITION
             )
-        if isinstance(actor, Contact):
-            if ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD) and new_status is None:
+        if isinstance(actor, Contact) or author_contact is not None:
+            if (
+                reopen
+                and ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD)
+                and new_status is None
+            ):
                 new_status = Status.OPEN if ticket.status != Status.ON_HOLD else None
         elif new_status is None and ticket.status == Status.NEW:
             new_status = Status.OPEN
@@ -121,6 +134,7 @@ def reply(
             channel=channel,
             attachments=attachments,
             new_status=new_status,
+            author_contact=author_contact,
         )
 
 

@@ -1,0 +1,1 @@
+"""The email channel: mailboxes, raw storage, parsing, threading, receivers and the outbox."""
