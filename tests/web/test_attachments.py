@@ -28,6 +28,12 @@ SAMPLES = {
         "video",
     ),
     "invoice.pdf": (b"%PDF-1.4\n" + b"\x06" * 200, "application/pdf", "pdf"),
+    # A Mac screen recording: QuickTime's ISO BMFF with the "qt  " brand.
+    "Screen Recording.mov": (
+        b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  \x00\x00\x00\x08wide" + bytes(range(256)) * 40,
+        "video/quicktime",
+        "video",
+    ),
 }
 UNSAFE = {
     "logo.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
@@ -173,6 +179,27 @@ def test_timeline_shows_images_videos_and_pdfs_inline(
         in html
     )
     assert f'<iframe class="attachment-pdf" src="/attachments/{pdf.pk}/preview"' in html
+
+
+def test_a_mac_screen_recording_plays_inline_and_seeks(
+    client: Client, alice_agent: Agent, carol_customer: Contact, support_ticket: Ticket
+) -> None:
+    """A .mov from a Mac is sniffed as video/quicktime and shown in the timeline's player, with
+    Range support so the agent can seek without downloading it."""
+    content = SAMPLES["Screen Recording.mov"][0]
+    mov = attach(support_ticket, carol_customer, "Screen Recording.mov", content)
+    assert mov.content_type == "video/quicktime"
+    client.force_login(alice_agent)
+    html = client.get(f"/tickets/{support_ticket.number}/").content.decode()
+    assert (
+        f'<video class="attachment-video" controls preload="metadata" src="/attachments/{mov.pk}/preview"'
+        in html
+    )
+    r = client.get(f"/attachments/{mov.pk}/preview", HTTP_RANGE="bytes=0-15")
+    assert r.status_code == 206 and body(r) == content[:16]
+    assert r["Content-Type"] == "video/quicktime"
+    assert r["Content-Disposition"].startswith("inline;")
+    assert r["X-Content-Type-Options"] == "nosniff"
 
 
 def test_bob_cannot_fetch_a_security_ticket_attachment(

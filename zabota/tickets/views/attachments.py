@@ -30,7 +30,9 @@ from zabota.tickets.queries import access_ticket
 from zabota.web.auth import agent_required
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-VIDEO_TYPES = frozenset({"video/mp4", "video/webm", "video/ogg"})
+# video/quicktime: screen recordings from Macs (.mov; filetype sniffs the "qt  " brand). Browsers
+# play the usual H.264 ones inline like an mp4.
+VIDEO_TYPES = frozenset({"video/mp4", "video/webm", "video/ogg", "video/quicktime"})
 PDF_TYPE = "application/pdf"
 CHUNK = 64 * 1024
 
