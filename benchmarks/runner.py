@@ -105,7 +105,9 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the server did not answer /healthz within 60 s")
 
 
-def run_one(engine: str, n: int, *, requests: int, postgres_url: str | None, log: Any) -> dict[str, Any]:
+def run_one(
+    engine: str, n: int, *, requests: int, postgres_url: str | None, log: Any, ingest_messages: int = 10_000
+) -> dict[str, Any]:
     url = database_url(engine, n, postgres_url)
     ensure_database(url, n, log)
     port = free_port()
@@ -129,7 +131,18 @@ def run_one(engine: str, n: int, *, requests: int, postgres_url: str | None, log
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    report = dict(json.loads(out.strip().splitlines()[-1]))
+    if ingest_messages:
+        log(f"ingesting {ingest_messages} messages with one worker ...")
+        ingested = subprocess.run(
+            [sys.executable, "-m", "benchmarks.ingest", "--messages", str(ingest_messages)],
+            env=_env(url),
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
+        report["scenarios"]["ingest"] = json.loads(ingested.strip().splitlines()[-1])
+    return report
 
 
 def format_table(reports: list[dict[str, Any]]) -> str:
@@ -148,10 +161,24 @@ def format_table(reports: list[dict[str, Any]]) -> str:
         "| tickets | database | scenario | p50 ms | p95 ms | query p95 ms | raw SQL p95 ms | ratio |",
         "|---:|---|---|---:|---:|---:|---:|---:|",
     ]
+    ingest_lines = []
     for rep in reports:
         for key, s in rep["scenarios"].items():
+            if key == "ingest":
+                ingest_lines.append(
+                    f"| {rep['tickets']:,} | {rep['database']} | {s['messages']:,} | {s['messages_per_s']} | "
+                    f"{s['parse_messages_per_s']} | {s['ratio']} |"
+                )
+                continue
             lines.append(
                 f"| {rep['tickets']:,} | {rep['database']} | ({key}) {names.get(key, key)} | {s['p50_ms']} | "
                 f"{s['p95_ms']} | {s['query_p95_ms']} | {s['raw_p95_ms']} | {s['ratio']} |"
             )
+    if ingest_lines:
+        lines += [
+            "",
+            "| tickets | database | messages ingested | messages/s (one worker) | bare parse messages/s | ratio |",
+            "|---:|---|---:|---:|---:|---:|",
+            *ingest_lines,
+        ]
     return "\n".join(lines)

@@ -35,6 +35,8 @@ def test_bench_runs_end_to_end_and_writes_json(tmp_path: Path) -> None:
             "3",
             "--json",
             str(out_path),
+            "--ingest-messages",
+            "60",
         ],
         env=env,
         capture_output=True,
@@ -45,7 +47,9 @@ def test_bench_runs_end_to_end_and_writes_json(tmp_path: Path) -> None:
     report = json.loads(out_path.read_text())
     assert report["database"] == "sqlite"
     assert report["tickets"] >= 400
-    assert set(report["scenarios"]) == {*"abcdefg", "inbox_page", "ticket_page"}
+    assert set(report["scenarios"]) == {*"abcdefg", "inbox_page", "ticket_page", "ingest"}
+    ingest = report["scenarios"].pop("ingest")
+    assert ingest["messages"] == 60 and ingest["messages_per_s"] > 0 and ingest["ratio"] > 0
     for s in report["scenarios"].values():
         assert {"p50_ms", "p95_ms", "raw_p95_ms"} <= set(s)
     assert "| (a) queue" in proc.stdout

@@ -312,7 +312,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "huey": {"level": "WARNING"},
+        # flufl.bounce logs every detector it runs at INFO.
+        "flufl.bounce": {"level": "WARNING"},
+    },
 }
 
 # --- Zabota ---------------------------------------------------------------------------------
@@ -325,9 +330,12 @@ SEARCH_CANDIDATES = env_int("ZABOTA_SEARCH_CANDIDATES", 1000)
 # The email channel (zabota/channels/email): see its README.
 EMAIL_DOMAIN = env_str("ZABOTA_EMAIL_DOMAIN", "")  # the domain of our Message-IDs ("" = the mailbox's)
 EMAIL_WEBHOOK_SECRET = env_str("ZABOTA_EMAIL_WEBHOOK_SECRET", "")  # shared secret of POST /email/inbound
-EMAIL_AUTO_ACK_HOURS = env_int("ZABOTA_EMAIL_AUTO_ACK_HOURS", 24)  # one auto-acknowledgement per sender per window
-EMAIL_SYSTEM_MAIL_LIMIT = env_int("ZABOTA_EMAIL_SYSTEM_MAIL_LIMIT", 10)  # system mails per ticket per 10 minutes
+EMAIL_AUTO_ACK_HOURS = env_int(
+    "ZABOTA_EMAIL_AUTO_ACK_HOURS", 24
+)  # one auto-acknowledgement per sender per window
+EMAIL_SYSTEM_MAIL_LIMIT = env_int(
+    "ZABOTA_EMAIL_SYSTEM_MAIL_LIMIT", 10
+)  # system mails per ticket per 10 minutes
 EMAIL_LMTP_HOST = env_str("ZABOTA_LMTP_HOST", "127.0.0.1")
 EMAIL_LMTP_PORT = env_int("ZABOTA_LMTP_PORT", 0)  # 0: the LMTP receiver is off; e.g. 2424
 EMAIL_IMAP_POLL_SECONDS = env_int("ZABOTA_IMAP_POLL_SECONDS", 60)
-

@@ -39,7 +39,7 @@ from zabota.core.errors import DomainError, PermissionDenied
 from zabota.core.events import publish
 from zabota.customers.actions import find_or_create_contact
 from zabota.customers.models import Contact
-from zabota.tickets.actions.common import MAX_BODY, Upload, link_inline_images
+from zabota.tickets.actions.common import MAX_BODY, Upload, html_has_content, link_inline_images
 from zabota.tickets.actions.create import create_ticket
 from zabota.tickets.actions.followers import add_contact_followers
 from zabota.tickets.actions.replies import add_note, reply
@@ -277,9 +277,10 @@ def _content(parsed: ParsedEmail) -> tuple[str, str, list[Upload], list[str]]:
     if notes:
         text = (text + "\n\n" + "\n".join(notes)).strip()
         html = ""
-    if not text.strip() and not html:
+    if not text.strip() and not html_has_content(html):
         names = ", ".join(u.name for u in uploads)
         text = f"[{names}]" if names else "[empty message]"
+        html = ""
     return text, html, uploads, [u.name for u in uploads]
 
 
@@ -532,4 +533,6 @@ def reject_held(*, actor: Agent, inbound_id: int) -> Outcome:
         if inbound.status != InboundStatus.HELD or inbound.ticket_id is None:
             return outcome_of(inbound)
         access_ticket(actor, inbound.ticket_id)
+        if actor.is_collaborator:
+            raise PermissionDenied("collaborators may not reject held mail")
         return _finish(inbound, InboundStatus.IGNORED, reason=f"rejected by {actor.email}")

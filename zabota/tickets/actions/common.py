@@ -112,12 +112,12 @@ def bodies(body_text: str | None, body_html: str | None) -> tuple[str, str]:
     cleaned = clean_html(body_html) if body_html.strip() else ""
     if not body_text.strip() and cleaned:
         body_text = text_from_html(cleaned)
-    if not body_text.strip() and not _has_content(cleaned):
+    if not body_text.strip() and not html_has_content(cleaned):
         raise ValidationFailed("the message is empty", fields={"body": "required"})
     return body_text, cleaned
 
 
-def _has_content(cleaned_html: str) -> bool:
+def html_has_content(cleaned_html: str) -> bool:
     """Whether sanitised HTML shows anything: text or an image (an empty editor's <p><br></p> doesn't)."""
     return bool(text_from_html(cleaned_html).strip()) or "<img" in cleaned_html.lower()
 

@@ -28,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--postgres-url", default=None, help="Server for PostgreSQL runs")
         parser.add_argument("--requests", type=int, default=200, help="Measured requests per scenario")
         parser.add_argument("--json", dest="json_path", default=None, help="Write the results here")
+        parser.add_argument(
+            "--ingest-messages",
+            type=int,
+            default=10_000,
+            help="Messages for the email ingest scenario (the corpus replicated); 0 skips it",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         sizes = opts["tickets"] or [100_000, 1_000_000]
@@ -47,6 +53,7 @@ class Command(BaseCommand):
                         requests=opts["requests"],
                         postgres_url=pg_url,
                         log=lambda m: self.stdout.write("   " + m),
+                        ingest_messages=opts["ingest_messages"],
                     )
                 )
         self.stdout.write(format_table(reports))
