@@ -20,3 +20,21 @@ def notification_digests() -> None:
     from zabota.notifications.tasks import queue_digests
 
     queue_digests()
+
+
+# Every minute — the email outbox: send every queued mail whose (re)try is due; each row is
+# claimed with a conditional UPDATE, so overlapping runs and the on-commit task never send twice.
+@db_periodic_task(crontab(minute="*"))
+def email_send_due() -> None:
+    from zabota.channels.email.outbox import send_due
+
+    send_due()
+
+
+# Every 5 minutes — the email outbox's safety net: an agent's public reply on an email ticket of
+# the last two days that has no outbox row (the process died after the reply's commit) gets one.
+@db_periodic_task(crontab(minute="*/5"))
+def email_ensure_outbox() -> None:
+    from zabota.channels.email.outbox import ensure_outbox
+
+    ensure_outbox()
