@@ -38,3 +38,12 @@ def email_ensure_outbox() -> None:
     from zabota.channels.email.outbox import ensure_outbox
 
     ensure_outbox()
+
+
+# Every minute — IMAP: one poll task per active IMAP mailbox not checked for
+# ZABOTA_IMAP_POLL_SECONDS; a mailbox per task, so a slow or broken one never delays the others.
+@db_periodic_task(crontab(minute="*"))
+def email_imap_polls() -> None:
+    from zabota.channels.email.tasks import queue_imap_polls
+
+    queue_imap_polls()

@@ -190,7 +190,9 @@ def process(inbound_id: int) -> Outcome:
     entry. Does nothing to a row that is no longer ``received``."""
     with transaction.atomic():
         inbound = (
-            InboundEmail.objects.select_for_update().select_related("inbox", "mailbox").get(pk=inbound_id)
+            InboundEmail.objects.select_for_update(of=("self",))
+            .select_related("inbox", "mailbox")
+            .get(pk=inbound_id)
         )
         if inbound.status != InboundStatus.RECEIVED:
             return outcome_of(inbound)

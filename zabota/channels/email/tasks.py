@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from huey.contrib.djhuey import db_task
 
 
@@ -19,3 +21,28 @@ def auto_acknowledge(ticket_id: int) -> bool:
     from zabota.channels.email import autoack
 
     return autoack.queue_auto_ack(ticket_id) is not None
+
+
+@db_task()
+def poll_mailbox(mailbox_id: int, after: datetime | None = None) -> int | None:
+    """Fetch one IMAP mailbox's new mail (``receivers.imap``). Does nothing when another poll
+    holds the mailbox's lease; returns how many messages were fetched. A poll that stopped at
+    its time budget enqueues its continuation (``after``: when it finished)."""
+    from zabota.channels.email.receivers import imap
+
+    result = imap.poll_if_due(mailbox_id, after=after)
+    if result is None:
+        return None
+    if result.more and result.finished_at is not None:
+        poll_mailbox(mailbox_id, result.finished_at)
+    return result.fetched
+
+
+def queue_imap_polls() -> int:
+    """Enqueue one ``poll_mailbox`` per IMAP mailbox that is due; returns how many."""
+    from zabota.channels.email.receivers import imap
+
+    ids = imap.due_mailbox_ids()
+    for mailbox_id in ids:
+        poll_mailbox(mailbox_id)
+    return len(ids)
