@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
+from zabota.channels.email import views as email_views
 from zabota.web.views import (
     auth,
     me,
     settings_agents,
+    settings_email,
     settings_fields,
     settings_inboxes,
     settings_index,
+    settings_mailboxes,
     settings_tags,
     settings_teams,
     settings_tiers,
@@ -42,4 +45,9 @@ urlpatterns += [
     *settings_tiers.urlpatterns,
     *settings_fields.urlpatterns,
     *settings_inboxes.urlpatterns,
+    *settings_mailboxes.urlpatterns,
+    *settings_email.urlpatterns,
 ]
+
+# The email channel on the ticket page (held mail, the original of an email message).
+urlpatterns += email_views.urlpatterns

@@ -21,6 +21,8 @@ SECTIONS = [
     ("fields", "/settings/fields/", _("Custom fields")),
     ("attributes", "/settings/attributes/", _("Customer attributes")),
     ("inboxes", "/settings/inboxes/", _("Inboxes and branding")),
+    ("mailboxes", "/settings/mailboxes/", _("Mailboxes")),
+    ("email", "/settings/email/", _("Email: quarantine")),
 ]
 
 
