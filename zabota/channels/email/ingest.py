@@ -20,6 +20,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
@@ -197,13 +198,16 @@ def process(inbound_id: int) -> Outcome:
         if inbound.status != InboundStatus.RECEIVED:
             return outcome_of(inbound)
         inbound.attempts += 1
+        raw = b""
         try:
             raw = _read_raw(inbound)
             parsed = parse(raw)
         except Unparseable as exc:
+            _note_headers(inbound, raw)
             return _finish(inbound, InboundStatus.QUARANTINED, reason=str(exc))
         except Exception as exc:  # a parser defect: keep the message, say why
             logger.exception("parsing inbound email %s failed", inbound.pk)
+            _note_headers(inbound, raw)
             return _finish(inbound, InboundStatus.QUARANTINED, reason=f"parser error: {exc!r}"[:2000])
         inbound.mail_id = parsed.message_id or inbound.mail_id
         inbound.from_address = parsed.from_address[:320]
@@ -216,6 +220,19 @@ def process(inbound_id: int) -> Outcome:
         except Exception as exc:
             logger.exception("processing inbound email %s failed", inbound.pk)
             return _finish(inbound, InboundStatus.QUARANTINED, reason=f"error: {exc!r}"[:2000], parsed=parsed)
+
+
+def _note_headers(inbound: InboundEmail, raw: bytes) -> None:
+    """Best effort, for a message the parser refused: its From and Subject, so the quarantine
+    page can say whose mail it is."""
+    head_end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i != -1), default=len(raw))
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[: min(head_end, MAX_HEADER_BYTES)])
+        addresses = getaddresses([str(headers.get("From", ""))])
+        inbound.from_address = (addresses[0][1] if addresses else "")[:320]
+        inbound.subject = str(make_header(decode_header(str(headers.get("Subject", "")))))[:2000]
+    except Exception:  # a header block too broken to read: the raw download still has it
+        return
 
 
 def _read_raw(inbound: InboundEmail) -> bytes:
