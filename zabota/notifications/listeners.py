@@ -5,14 +5,20 @@
   agent who can see the ticket (a mention of someone who cannot see it notifies no one);
   customers' messages mention nobody;
 - customer replied: a contact's reply on an existing ticket notifies the assignee and the
-  agents following it.
+  agents following it;
+- email held / bounced (email channel): mail on a ticket's thread from someone not on the
+  ticket is held, or a delivery report says one of our emails on a ticket did not arrive. The
+  ticket's assignee is told; an unassigned ticket's team (its agents and admins, not its
+  collaborators); a ticket with neither, the admins.
 
 Never the actor; at most one notification per agent per message (a mention wins).
 """
 
 from __future__ import annotations
 
-from zabota.accounts.models import Agent
+from zabota.accounts.models import Agent, Role
+from zabota.channels.email.events import BounceReceived, EmailHeld
+from zabota.channels.email.models import InboundEmail, OutboundEmail
 from zabota.core.events import subscribe
 from zabota.customers.models import Contact
 from zabota.notifications.actions import notify
@@ -108,3 +114,49 @@ def notify_message(event: MessageAdded) -> None:
             message_id=event.message_id,
             actor_name=_contact_name(event.author_contact_id),
         )
+
+
+def _responsible(ticket_id: int) -> list[int]:
+    """Who should look at a problem with a ticket's mail: its assignee, else its team's agents
+    and admins, else the admins."""
+    row = Ticket.objects.filter(pk=ticket_id).values("assignee_id", "team_id").first()
+    if row is None:
+        return []
+    if row["assignee_id"]:
+        return [row["assignee_id"]]
+    agents = Agent.objects.filter(is_active=True).exclude(role=Role.COLLABORATOR)
+    if row["team_id"]:
+        members = list(agents.filter(teams=row["team_id"]).values_list("pk", flat=True))
+        if members:
+            return members
+    return list(agents.filter(role=Role.ADMIN).values_list("pk", flat=True))
+
+
+@subscribe(EmailHeld)
+def notify_email_held(event: EmailHeld) -> None:
+    sender = InboundEmail.objects.filter(pk=event.inbound_id).values_list("from_address", flat=True).first()
+    notify(
+        agent_ids=_responsible(event.ticket_id),
+        kind=NotificationKind.EMAIL_HELD,
+        ticket_id=event.ticket_id,
+        actor_name=sender or "",
+    )
+
+
+@subscribe(BounceReceived)
+def notify_bounced(event: BounceReceived) -> None:
+    if not event.permanent:
+        return  # a delay warning: the outbox keeps trying
+    outbound = (
+        OutboundEmail.objects.filter(pk=event.outbound_id).values("ticket_id", "message_id", "to").first()
+    )
+    if outbound is None or outbound["ticket_id"] is None:
+        return
+    recipients = list(event.recipients) or [str(a) for a in outbound["to"] or []]
+    notify(
+        agent_ids=_responsible(outbound["ticket_id"]),
+        kind=NotificationKind.BOUNCED,
+        ticket_id=outbound["ticket_id"],
+        message_id=outbound["message_id"],
+        actor_name=", ".join(recipients),
+    )

@@ -1,4 +1,5 @@
-"""In-app notifications for agents: assigned to you, mentioned in a note, customer replied."""
+"""In-app notifications for agents: assigned to you, mentioned in a note, customer replied, mail
+held for you to check, a reply bounced."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned to you")
     MENTIONED = "mentioned", _("Mentioned you")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    EMAIL_HELD = "email_held", _("Email held for you to check")
+    BOUNCED = "bounced", _("A reply did not reach the customer")
 
 
 class Notification(models.Model):

@@ -10,6 +10,8 @@ and activity rows: one query each for the ticket (with its requester, organizati
 account manager, assignee, team, project and the requester's email), the teams (which also
 primes the visibility rule's team caches), messages, attachments, activity, tags, agents (with
 a follower flag), projects, both kinds of field definitions, and the customer's recent tickets.
+Mail held on the ticket (email channel) costs a query only when there is some: the ticket query
+says whether there is (an EXISTS), and collaborators, who may not act on it, never see it.
 
 Errors from actions are shown inline next to the form that caused them, never as a 500: a
 DomainError becomes a message (translated for the codes a person meets) and field errors.
@@ -33,6 +35,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from zabota.accounts.models import Agent, Team
+from zabota.channels.email.models import InboundEmail, InboundStatus
+from zabota.channels.email.views import held_context
 from zabota.core.errors import DomainError
 from zabota.customers.models import ContactEmail, Project
 from zabota.customers.queries import glance_for_ticket
@@ -67,9 +71,12 @@ def _ticket(agent: Agent, number: int) -> Ticket:
     primary_email = ContactEmail.objects.filter(contact_id=OuterRef("requester_id")).order_by(
         "-is_primary", "id"
     )
+    tickets = visible_tickets(agent)
+    if not agent.is_collaborator:
+        held = InboundEmail.objects.filter(ticket_id=OuterRef("pk"), status=InboundStatus.HELD)
+        tickets = tickets.annotate(has_held_mail=Exists(held))
     ticket = (
-        visible_tickets(agent)
-        .select_related(
+        tickets.select_related(
             "requester",
             "organization__tier",
             "organization__account_manager",
@@ -238,6 +245,7 @@ def _page(
     context.update(_side_context(agent, ticket, teams, choices=choices, **overrides))
     context.update(_composer_context(agent, ticket, composer))
     context["glance"] = glance_for_ticket(agent, ticket)
+    context.update(held_context(agent, ticket, present=bool(getattr(ticket, "has_held_mail", False))))
     return render(request, PAGE, context, status=status)
 
 
