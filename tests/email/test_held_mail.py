@@ -216,3 +216,14 @@ def test_a_bounced_reply_is_labelled_and_alerts_the_assignee(
     assert 'class="delivery delivery-bounced"' in html
     listing = client.get("/notifications/").content.decode()
     assert f"A reply on #{ticket.number} did not reach carol@acme.test" in listing
+
+
+def test_people_copied_on_the_first_email_are_named_on_the_timeline(
+    client: Client, admin: Agent, alice_agent: Agent, support_team: Team
+) -> None:
+    _mailbox(admin, support_team)
+    out = ingest.ingest(mail(cc="Bob <bob@acme.test>, dan@acme.test"), source="t")
+    client.force_login(alice_agent)
+    html = client.get(f"/tickets/{out.ticket}/").content.decode()
+    assert 'data-verb="contacts_copied"' in html
+    assert "copied on the conversation, now follow it" in html

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from zabota.tickets.choices import Channel, Kind, Priority, Status
 from zabota.tickets.models import Activity
@@ -77,6 +78,13 @@ def describe(a: Activity, labels: dict[str, str] | None = None) -> str:
         if isinstance(before, dict) and a.actor_agent_id == before.get("id"):
             return _("%(actor)s stopped following the ticket") % {"actor": who}
         return _("%(actor)s removed %(name)s from the ticket") % {"actor": who, "name": name}
+    if a.verb == "contacts_copied":
+        names = [str(n) for n in after] if isinstance(after, list) else [str(after or "?")]
+        return ngettext(
+            "%(names)s, copied on the conversation, now follows it",
+            "%(names)s, copied on the conversation, now follow it",
+            len(names),
+        ) % {"names": ", ".join(names)}
     if a.verb == "changed":
         return _describe_change(a, who, before, after, labels or {})
     return _("%(actor)s: %(verb)s %(field)s") % {"actor": who, "verb": a.verb, "field": a.field}
