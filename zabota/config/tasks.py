@@ -47,3 +47,13 @@ def email_imap_polls() -> None:
     from zabota.channels.email.tasks import queue_imap_polls
 
     queue_imap_polls()
+
+
+# Every 5 minutes — inbound email stored but never processed (the process died between the
+# commit of the raw message and its processing task): process it. Processing locks each row and
+# skips rows already done, so this never doubles a message the task got to first.
+@db_periodic_task(crontab(minute="*/5"))
+def email_process_pending() -> None:
+    from zabota.channels.email.ingest import process_pending
+
+    process_pending()

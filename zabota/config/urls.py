@@ -1,14 +1,16 @@
-"""URL map: the API, health, the Django admin, the agent workspace and the customer portal."""
+"""URL map: the API, health, the inbound email webhook, the Django admin, the agent workspace and the customer portal."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from zabota.channels.email.receivers import webhook as email_webhook
 from zabota.config.api import api
 from zabota.core.views import healthz
 
 urlpatterns = [
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
+    path("email/inbound", email_webhook.inbound, name="email-inbound"),
     path("admin/", admin.site.urls),
     path("portal/", include("zabota.portal.urls")),
     path("notifications/", include("zabota.notifications.urls")),

@@ -87,6 +87,18 @@ def _quick_message_id(raw: bytes) -> str:
     return ident[:900] if "@" in ident else ""
 
 
+def _store_raw(path: str, raw: bytes) -> None:
+    """Write the content-addressed file unless it is already there whole. A process killed
+    while writing leaves a short file under the final name: it is replaced, never trusted."""
+    if default_storage.exists(path):
+        if default_storage.size(path) == len(raw):
+            return
+        default_storage.delete(path)
+    saved = default_storage.save(path, ContentFile(raw))
+    if saved != path:  # another writer got there between our check and our save: keep one copy
+        default_storage.delete(saved)
+
+
 @dataclass
 class Received:
     inbound: InboundEmail
@@ -141,8 +153,7 @@ def receive(
     if existing is not None:
         return Received(existing, duplicate=True)
     path = raw_path(digest)
-    if not default_storage.exists(path):
-        default_storage.save(path, ContentFile(raw))
+    _store_raw(path, raw)
     try:
         with transaction.atomic():
             row = InboundEmail.objects.create(

@@ -1,10 +1,22 @@
-"""Background work of the email channel (thin, take ids, idempotent)."""
+"""Background work of the email channel (thin, take ids, idempotent).
+
+``process_inbound`` is enqueued by the receivers that answer the sender before processing
+(LMTP, the webhook) once the raw message is committed. Processing only acts on a ``received``
+row, so running it twice, or after the periodic sweep got there first, does nothing.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from huey.contrib.djhuey import db_task
+
+from zabota.channels.email import ingest
+
+
+@db_task(retries=3, retry_delay=30)
+def process_inbound(inbound_id: int) -> str:
+    return ingest.process(inbound_id).outcome
 
 
 @db_task()

@@ -3,6 +3,9 @@
 Embedded (no REDIS_URL) one process serves the web and runs the Huey consumer in threads, so
 that the in-memory channel layer reaches every browser socket. At scale (REDIS_URL set) run
 `zabota run --no-worker` on web machines and `zabota worker` on worker machines.
+
+With ZABOTA_LMTP_PORT set, the LMTP receiver (``channels/email/receivers/lmtp.py``) listens here
+too, on ZABOTA_LMTP_HOST (or run it alone: `zabota lmtp`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ class Command(BaseCommand):
             )
             consumer.start()
             self.stdout.write(f"Background worker: {opts['worker_threads']} threads in this process")
+        lmtp = None
+        if settings.EMAIL_LMTP_PORT:
+            from zabota.channels.email.receivers.lmtp import LmtpReceiver
+
+            lmtp = LmtpReceiver(settings.EMAIL_LMTP_HOST, settings.EMAIL_LMTP_PORT)
+            lmtp.start()
+            self.stdout.write(f"LMTP receiver on {settings.EMAIL_LMTP_HOST}:{settings.EMAIL_LMTP_PORT}")
         self.stdout.write(f"Zabota listening on http://{opts['host']}:{opts['port']}")
         try:
             uvicorn.run(
@@ -59,5 +69,7 @@ class Command(BaseCommand):
                 proxy_headers=True,
             )
         finally:
+            if lmtp is not None:
+                lmtp.stop()
             if consumer is not None:
                 consumer.stop(graceful=True)
