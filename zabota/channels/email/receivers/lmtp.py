@@ -117,6 +117,11 @@ class LmtpReceiver:
     """Start and stop the LMTP listener (``zabota lmtp``, and inside ``zabota run``)."""
 
     def __init__(self, host: str, port: int, *, data_size_limit: int = MAX_BYTES) -> None:
+        # aiosmtpd logs every command and connection at INFO/DEBUG; keep the warnings only,
+        # unless LOGGING names the logger.
+        aiosmtpd_log = logging.getLogger("mail.log")
+        if aiosmtpd_log.level == logging.NOTSET:
+            aiosmtpd_log.setLevel(logging.WARNING)
         self.executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="lmtp-db")
         self.controller = LmtpController(
             LmtpHandler(self.executor),
