@@ -532,7 +532,10 @@ def accept_held(*, actor: Agent, inbound_id: int) -> Outcome:
     from zabota.tickets.queries import access_ticket
 
     with transaction.atomic():
-        inbound = InboundEmail.objects.select_for_update().select_related("ticket").get(pk=inbound_id)
+        # Lock only this row: PostgreSQL refuses FOR UPDATE on the outer join to the ticket.
+        inbound = (
+            InboundEmail.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=inbound_id)
+        )
         if inbound.status != InboundStatus.HELD or inbound.ticket_id is None:
             return outcome_of(inbound)
         ticket = access_ticket(actor, inbound.ticket_id)
