@@ -16,14 +16,38 @@ from email.message import Message
 from flufl.bounce import all_failures
 
 _BOUNCE_SENDER = re.compile(
-    r"^(mailer-daemon|postmaster|mail-daemon|mailer|bounce[s]?|mdaemon)([+@.-]|$)", re.I
+    r"^(mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|mailer|bounce[s]?|mdaemon|"
+    r"mail[-_.]?delivery[-_.]?(system|subsystem)?|mail[-_.]?administrator)([+@.-]|$)",
+    re.I,
 )
 _BOUNCE_SUBJECT = re.compile(
     r"(undeliver|undelivered mail|delivery status notification \((failure|delay)\)|delivery (has )?failed|"
     r"mail delivery (failed|failure|system|subsystem)|returned mail|failure notice|"
     r"could not be delivered|non[- ]?delivery|delivery failure|message not delivered|"
-    r"недостав|не доставлен|не может быть доставлено|ошибка доставки|возвращено)",
+    r"delivery status notification|failed delivery|error sending your mail|delivery failure|"
+    r"недостав|не доставлен|не может быть доставлено|ошибка доставки|возвращено|"
+    r"メールエラー|エラー通知|配信エラー|不達)",
     re.I,
+)
+# Words of a delivery failure in a report's text (non-standard bounces carry no DSN part).
+_FAILURE_TEXT = re.compile(
+    r"(could not be delivered|undeliverable|undelivered|delivery (to the following recipients? )?"
+    r"(has )?failed|permanent(ly)? (error|fatal|failure)|failed permanently|user unknown|unknown user|"
+    r"no such (user|mailbox|recipient)|mailbox (unavailable|is full|full|not found)|does not exist|"
+    r"recipient address rejected|address rejected|unable to deliver|was not delivered|"
+    r"invalid recipient|user not found|delivery error|returned to sender|could not deliver|"
+    r"\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b|\b5\.\d{1,3}\.\d{1,3}\b|"
+    r"не может быть доставлено|не доставлено|недоставлен|ошибка доставки|"
+    r"送信できませんでした|配信できません|届きませんでした|宛先不明)",
+    re.I,
+)
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+=/'!#$&*?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Where a non-standard bounce starts quoting the returned message.
+_ORIGINAL_STARTS = re.compile(
+    r"^(?:[-=_ ]*(?:original message|returned message|this is a copy of the message|"
+    r"message (?:headers )?follows|original headers|the original message|unsent message|"
+    r"headers of your message)|Received: |Return-Path: |Message-ID: |From: |To: )",
+    re.I | re.M,
 )
 _MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*<([^<>\s]+)>", re.I | re.M)
 
@@ -41,10 +65,19 @@ class Bounce:
 def detect(msg: Message, from_address: str, subject: str) -> Bounce | None:
     report = _dsn(msg)
     if report is not None:
+        if not report.recipients:
+            report.recipients = _recipients_from_text(msg)
         return report
     local = from_address.partition("@")[0]
-    looks_like = (not from_address or _BOUNCE_SENDER.match(local)) and _BOUNCE_SUBJECT.search(subject or "")
-    if not looks_like:
+    by_sender = not from_address or bool(_BOUNCE_SENDER.match(local))
+    by_subject = bool(_BOUNCE_SUBJECT.search(subject or ""))
+    if not (by_sender or by_subject):
+        return None
+    text = _report_text(msg)
+    by_text = bool(_FAILURE_TEXT.search(text))
+    # A bounce sender with a bounce subject or failure words; or, from any sender, a bounce
+    # subject backed by failure words in the text (Exchange, Verizon, KDDI and friends).
+    if not ((by_sender and (by_subject or by_text)) or (by_subject and by_text)):
         return None
     bounce = Bounce(kind="non-dsn")
     try:
@@ -53,8 +86,55 @@ def detect(msg: Message, from_address: str, subject: str) -> Bounce | None:
         bounce.permanent = bool(permanent) or not temporary
     except Exception:
         pass
+    if not bounce.recipients:
+        bounce.recipients = _recipients_from_text(msg)
     bounce.original_message_id = _returned_message_id(msg)
     return bounce
+
+
+def _report_text(msg: Message) -> str:
+    """The bounce's own text: its first text part, without the returned message."""
+    for part in msg.walk():
+        if part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
+            break
+        if part.get_content_maintype() == "text":
+            try:
+                data = part.get_payload(decode=True) or b""
+            except Exception:
+                continue
+            if isinstance(data, bytes) and data.strip():
+                charset = part.get_content_charset() or "utf-8"
+                try:
+                    return data.decode(charset, "replace")[:20000]
+                except LookupError:
+                    return data.decode("utf-8", "replace")[:20000]
+    return ""
+
+
+_NOT_RECIPIENTS = re.compile(r"^(mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|root|abuse)@", re.I)
+
+
+def _recipients_from_text(msg: Message) -> list[str]:
+    """The failed recipients a non-standard report names in its text: the addresses before the
+    returned message starts, other than the report's own sender and addressee."""
+    text = _report_text(msg)
+    body = text
+    # Skip the report's opening lines before looking for where the returned message starts.
+    first_lines = "\n".join(text.splitlines()[:3])
+    found = _ORIGINAL_STARTS.search(text, len(first_lines))
+    if found:
+        body = text[: found.start()]
+    exclude: set[str] = set()
+    for header in ("From", "To", "Sender", "Return-Path", "Reply-To"):
+        for value in msg.get_all(header) or []:
+            exclude.update(a.lower() for a in _ADDRESS.findall(str(value)))
+    result: list[str] = []
+    for address in _ADDRESS.findall(body):
+        address = address.strip(".'").lower()
+        if address in exclude or _NOT_RECIPIENTS.match(address) or address in result:
+            continue
+        result.append(address)
+    return result[:50]
 
 
 def _addr(value: bytes | str) -> str:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.message import EmailMessage, Message
 
 from zabota.channels.email import bounces, quotes
@@ -98,16 +98,21 @@ def _codec(charset: str | None) -> str | None:
         return None
     name = charset.strip().strip('"').lower()
     name = _CHARSET_ALIASES.get(name, name)
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
+    for candidate in (name, re.sub(r"^(?:windows|win|x-cp)[-_]?(\d+)$", r"cp\1", name)):
+        try:
+            return codecs.lookup(candidate).name
+        except LookupError:
+            continue
+    return None
 
 
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Text from bytes in a declared charset that may be wrong, misspelt or missing."""
+def decode_bytes(data: bytes, charset: str | None, hint: str | None = None) -> str:
+    """Text from bytes in a declared charset that may be wrong, misspelt or missing.
+
+    ``hint`` is a charset declared elsewhere in the same message (undeclared 8-bit headers are
+    nearly always in the charset of the body)."""
     tried = []
-    for name in (_codec(charset), "utf-8"):
+    for name in (_codec(charset), "utf-8", _codec(hint)):
         if name and name not in tried:
             tried.append(name)
             try:
@@ -116,12 +121,20 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
                 continue
     if _looks_cyrillic_8bit(data):
         return data.decode(_guess_cyrillic(data), errors="replace")
-    return data.decode(tried[0] if tried else "latin-1", errors="replace")
+    if _codec(charset) in (None, "utf-8", "ascii"):
+        # Undeclared or mislabelled 8-bit text that is not UTF-8: Western mail (Outlook,
+        # Eudora) in windows-1252 is by far the most common case.
+        return data.decode("cp1252", errors="replace")
+    return data.decode(tried[0], errors="replace")
 
 
 def _looks_cyrillic_8bit(data: bytes) -> bool:
-    high = sum(1 for b in data[:4096] if b >= 0xC0)
-    return high > 8
+    """Legacy Cyrillic text: nearly every letter is an 8-bit byte (in Western European text only
+    the odd accented letter is)."""
+    sample = data[:8192]
+    high = sum(1 for b in sample if b >= 0xC0)
+    ascii_letters = sum(1 for b in sample if 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A)
+    return high > 8 and high > 0.4 * (high + ascii_letters)
 
 
 def _guess_cyrillic(data: bytes) -> str:
@@ -133,28 +146,31 @@ def _guess_cyrillic(data: bytes) -> str:
     return "cp1251" if upper_half >= lower_half else "koi8-r"
 
 
-def _fix_surrogates(value: str) -> str:
+def _fix_surrogates(value: str, hint: str | None = None) -> str:
     """Undeclared 8-bit header bytes arrive as surrogate escapes; decode them properly."""
     if not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
     raw = value.encode("utf-8", "surrogateescape")
-    return decode_bytes(raw, None)
+    return decode_bytes(raw, None, hint)
 
 
-def header_text(msg: Message, name: str) -> str:
-    """A header's decoded value ('' when absent); RFC 2047 words and bad charsets mended."""
-    try:
-        value = msg.get(name)
-    except Exception:  # policy.default's parser can raise on pathological headers
-        value = None
-    if value is None:
-        raw = _raw_header(msg, name)
-        if raw is None:
-            return ""
-        value = _decode_words(raw)
-    text = _fix_surrogates(str(value))
-    if "=?" in text:  # words that policy.default left encoded (an unknown charset inside them)
-        text = _decode_words(text)
+def header_text(msg: Message, name: str, hint: str | None = None) -> str:
+    """A header's decoded value ('' when absent); RFC 2047 words and bad charsets mended.
+
+    Encoded words and raw 8-bit bytes are decoded here from the header as received (the
+    standard library gives up on charsets it does not know, such as ``iso-8859-8-i``); ``hint``
+    is the charset to try for undeclared 8-bit bytes."""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return ""
+    if "=?" in raw or any("\udc80" <= ch <= "\udcff" for ch in raw):
+        text = _decode_words(raw, hint)
+    else:
+        try:
+            value = msg.get(name)
+        except Exception:  # policy.default's parser can raise on pathological headers
+            value = None
+        text = str(value) if value is not None else raw
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -165,7 +181,9 @@ def _raw_header(msg: Message, name: str) -> str | None:
     return None
 
 
-def _decode_words(raw: str) -> str:
+def _decode_words(raw: str, hint: str | None = None) -> str:
+    raw = _fix_surrogates(raw, hint)
+    raw = re.sub(r"\r?\n(?=[ \t])", "", raw)  # unfold
     try:
         parts = decode_header(raw)
     except Exception:
@@ -173,14 +191,13 @@ def _decode_words(raw: str) -> str:
     out = []
     for chunk, charset in parts:
         if isinstance(chunk, bytes):
-            out.append(decode_bytes(chunk, charset))
+            if charset is None:  # text between encoded words, given back as raw-unicode-escape
+                out.append(chunk.decode("raw-unicode-escape", "replace"))
+            else:
+                out.append(decode_bytes(chunk, charset, hint))
         else:
             out.append(chunk)
-    try:
-        joined = "".join(out) if any(c for _, c in parts) else str(make_header(parts))
-    except Exception:
-        joined = "".join(out)
-    return _fix_surrogates(joined)
+    return "".join(out)
 
 
 _ID = re.compile(r"<([^<>\s]+)>")
@@ -202,13 +219,15 @@ def id_list(value: str) -> list[str]:
     return [i[:900] for i in ids]
 
 
-def addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+def addresses(msg: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
     values = []
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
-            values.append(_fix_surrogates(str(value)))
+            values.append(_fix_surrogates(str(value), hint))
     result = []
-    for display, addr in email.utils.getaddresses([_decode_words(v) if "=?" in v else v for v in values]):
+    for display, addr in email.utils.getaddresses(
+        [_decode_words(v, hint) if "=?" in v else v for v in values]
+    ):
         addr = addr.strip().strip("<>").strip()
         if "@" in addr and " " not in addr:
             result.append((display.strip(), addr.lower()))
@@ -223,6 +242,7 @@ def parse(raw: bytes, *, deadline: float | None = None) -> ParsedEmail:
         raise Unparseable(f"message is {len(raw)} bytes, over the {MAX_BYTES}-byte limit")
     if not raw.strip():
         raise Unparseable("message is empty")
+    raw = _mend_head(raw)
     head_end = _header_end(raw)
     if head_end > MAX_HEADER_BYTES:
         raise Unparseable(f"headers are {head_end} bytes, over the {MAX_HEADER_BYTES}-byte limit")
@@ -235,24 +255,28 @@ def parse(raw: bytes, *, deadline: float | None = None) -> ParsedEmail:
     _check_structure(msg, deadline)
 
     out = ParsedEmail(headers_size=head_end)
+    hint = _charset_hint(msg)
     out.message_id = normalise_id(header_text(msg, "Message-ID"))
     out.in_reply_to = id_list(header_text(msg, "In-Reply-To"))
     out.references = id_list(header_text(msg, "References"))
-    sender = addresses(msg, "From") or addresses(msg, "Sender") or addresses(msg, "Return-Path")
+    sender = (
+        addresses(msg, "From", hint) or addresses(msg, "Sender", hint) or addresses(msg, "Return-Path", hint)
+    )
     if sender:
         out.from_name, out.from_address = sender[0]
-    out.reply_to = [a for _, a in addresses(msg, "Reply-To")]
-    out.to = [a for _, a in addresses(msg, "To")]
-    out.cc = [a for _, a in addresses(msg, "Cc")]
-    out.delivered_to = [a for _, a in addresses(msg, "Delivered-To")] + [
-        a for _, a in addresses(msg, "X-Original-To")
+    out.reply_to = [a for _, a in addresses(msg, "Reply-To", hint)]
+    out.to = [a for _, a in addresses(msg, "To", hint)]
+    out.cc = [a for _, a in addresses(msg, "Cc", hint)]
+    out.delivered_to = [a for _, a in addresses(msg, "Delivered-To", hint)] + [
+        a for _, a in addresses(msg, "X-Original-To", hint)
     ]
     if len(out.to) + len(out.cc) > MAX_RECIPIENTS:
         raise Unparseable(f"{len(out.to) + len(out.cc)} recipients, over the limit of {MAX_RECIPIENTS}")
-    out.subject = header_text(msg, "Subject")[:2000]
+    out.subject = header_text(msg, "Subject", hint)[:2000]
     out.date = _date(header_text(msg, "Date"))
 
-    text, html = _bodies_and_parts(msg, out, deadline)
+    text, html = _bodies_and_parts(msg, out, deadline, hint)
+    text = _drop_image_placeholders(text, out.attachments)
     html_clean = clean_html(html) if html.strip() else ""
     out.html = html_clean
     out.text = text.strip() if text.strip() else (text_from_html(html_clean) if html_clean else "")
@@ -268,6 +292,47 @@ def parse(raw: bytes, *, deadline: float | None = None) -> ParsedEmail:
     if time.monotonic() > deadline:
         raise Unparseable(f"parsing took over {MAX_SECONDS:g} seconds")
     return out
+
+
+_OBSOLETE_FIELD = re.compile(rb"^([A-Za-z][A-Za-z0-9-]*)[ \t]+:", re.M)
+
+
+def _mend_head(raw: bytes) -> bytes:
+    """Repairs that let the standard parser see the headers at all: a leading byte-order mark,
+    and RFC 822's obsolete white space before a field's colon ("Subject  : ...")."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    end = _header_end(raw)
+    head = raw[:end]
+    if _OBSOLETE_FIELD.match(head):
+        raw = _OBSOLETE_FIELD.sub(rb"\1:", head) + raw[end:]
+    return raw
+
+
+def _charset_hint(msg: Message) -> str | None:
+    """The first charset the message declares for a text part (for undeclared 8-bit headers)."""
+    count = 0
+    for part in msg.walk():
+        count += 1
+        if count > MAX_PARTS:
+            break
+        if part.get_content_maintype() == "text":
+            charset = part.get_content_charset()
+            if charset and _codec(charset) not in (None, "ascii"):
+                return charset
+    return None
+
+
+_IMAGE_PLACEHOLDER = re.compile(r"\[image: ([^\]\n]{1,255})\]")
+
+
+def _drop_image_placeholders(text: str, parts: list[Part]) -> str:
+    """Gmail writes "[image: name.jpg]" in the plain text where an inline image sits; the image
+    itself is kept, so the placeholder is noise."""
+    if "[image: " not in text:
+        return text
+    names = {p.name for p in parts}
+    return _IMAGE_PLACEHOLDER.sub(lambda m: "" if m.group(1) in names or not names else m.group(0), text)
 
 
 def _header_end(raw: bytes) -> int:
@@ -365,7 +430,7 @@ def _payload(part: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _bodies_and_parts(msg: Message, out: ParsedEmail, deadline: float) -> tuple[str, str]:
+def _bodies_and_parts(msg: Message, out: ParsedEmail, deadline: float, hint: str | None) -> tuple[str, str]:
     texts: list[str] = []
     htmls: list[str] = []
     for part in _leaves(msg):
@@ -374,7 +439,7 @@ def _bodies_and_parts(msg: Message, out: ParsedEmail, deadline: float) -> tuple[
         name = _filename(part)
         is_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and not name
         if is_body:
-            text = decode_bytes(_payload(part), part.get_content_charset())
+            text = decode_bytes(_payload(part), part.get_content_charset(), hint)
             (htmls if ctype == "text/html" else texts).append(text)
             continue
         content = _payload(part)
@@ -397,7 +462,7 @@ def _bodies_and_parts(msg: Message, out: ParsedEmail, deadline: float) -> tuple[
                 content=content,
                 content_type=ctype,
                 content_id=content_id,
-                inline=bool(content_id) and disposition != "attachment" and ctype.startswith("image/"),
+                inline=bool(content_id) and ctype.startswith("image/"),  # kept only if the HTML shows it
             )
         )
         if time.monotonic() > deadline:
@@ -456,6 +521,10 @@ def _why_no_auto_reply(msg: Message, out: ParsedEmail) -> str:
             return name
     if msg.get("List-Id") or msg.get("List-Unsubscribe"):
         return "mailing list"
+    if msg.get_content_type() == "multipart/report":
+        kind = str(msg.get_param("report-type") or "").lower()
+        if kind:
+            return f"report ({kind})"
     local = out.from_address.partition("@")[0]
     if not out.from_address or _NOREPLY.match(local):
         return f"automatic sender {out.from_address or '(none)'}"

@@ -27,6 +27,9 @@ MAIL_LANGUAGES.setdefault(
             r"|^(" + QUOTED_MATCH_INCLUDE + r"(?:[а-я]{2},\s)?\d{1,2}[ .][а-я]{3,}\.?\s\d{4}\s?г?\.?"
             r"(?:,|\sв)\s\d{1,2}:\d{2}.{0,200}:)$"
             r"|^(" + QUOTED_MATCH_INCLUDE + r"\d{1,2}\.\d{1,2}\.\d{2,4},?\s\d{1,2}:\d{2}.{0,200}:)$"
+            # Mail.ru: "Пятница, 4 декабря 2026, 10:00 +03:00 от Поддержка <support@…>:"
+            r"|^(" + QUOTED_MATCH_INCLUDE + r"(?:[А-Яа-яЁё]+,\s)?\d{1,2}\s[А-Яа-яЁё]+\.?\s\d{4}(?:\sг\.)?,?"
+            r"\s\d{1,2}:\d{2}(?:\s[+-]\d{2}:?\d{2})?\sот\s.{1,200}:)$"
         ),
         "from_header": (
             r"((?:(?:^|\n|\n" + QUOTED_MATCH_INCLUDE + r")[* ]*(?:От|Отправлено|Кому|Тема|Дата|Копия):[ *]*"
@@ -49,8 +52,26 @@ def new_text(text: str) -> str:
         reply = _PARSER.parse_reply(text=text) or ""
     except Exception:  # a regex engine failure must not lose the message
         reply = ""
-    reply = reply.strip()
+    reply = _without_signature(reply.strip())
     return reply if reply else text.strip()
+
+
+# "-- " (RFC 3676's signature separator; many clients drop the trailing space) and the
+# signatures phones add on their own.
+_SIG_SEPARATOR = re.compile(r"^-- ?$", re.M)
+_SENT_FROM = re.compile(
+    r"\n\s*(?:Sent from my [^\n]{1,60}|Отправлено с (?:iPhone|iPad|моего [^\n]{1,60})|"
+    r"Отправлено из мобильной [^\n]{1,60}|Get Outlook for [^\n]{1,40})\s*$",
+    re.I,
+)
+
+
+def _without_signature(reply: str) -> str:
+    """The reply without a signature its client marked as one."""
+    found = _SIG_SEPARATOR.search(reply)
+    if found and reply[: found.start()].strip():
+        reply = reply[: found.start()].rstrip()
+    return _SENT_FROM.sub("", reply).rstrip()
 
 
 # Where quoted history starts in the HTML of common clients.
@@ -76,4 +97,21 @@ def trim_html(html: str) -> str:
     head = html[: found.start()]
     if not re.sub(r"<[^>]+>|&nbsp;|\s", "", head):
         return html
+    return _without_attribution(head)
+
+
+_ATTRIBUTION = re.compile(r"(?:\d{1,2}:\d{2}|wrote|пишет|написал|schrieb|a écrit).{0,400}:\s*$", re.I | re.S)
+_BREAKS = re.compile(r"<br\s*/?>|<p[\s>]|<div[\s>]|\n", re.I)
+
+
+def _without_attribution(head: str) -> str:
+    """Without the "On …, X wrote:" line that Yandex and Mail.ru put before their blockquote."""
+    breaks = [m.start() for m in _BREAKS.finditer(head)][-8:]
+    for at in reversed(breaks):
+        tail = re.sub(r"<[^>]+>", "", head[at:]).replace("&nbsp;", " ").strip()
+        if not tail:
+            continue
+        if len(tail) < 400 and "@" in tail and _ATTRIBUTION.search(tail):
+            return head[:at]
+        break
     return head
