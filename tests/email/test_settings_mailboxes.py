@@ -250,3 +250,13 @@ def test_the_mailbox_list_is_a_fixed_number_of_queries(
     client.force_login(admin)
     with django_assert_max_num_queries(6):
         assert client.get("/settings/mailboxes/").status_code == 200
+
+
+def test_an_inbox_page_offers_to_add_a_mailbox_to_it(
+    client: Client, admin: Agent, support_inbox: Inbox
+) -> None:
+    client.force_login(admin)
+    html = client.get(f"/settings/inboxes/{support_inbox.pk}/").content.decode()
+    assert f'href="/settings/mailboxes/new/?inbox={support_inbox.pk}"' in html
+    form = client.get(f"/settings/mailboxes/new/?inbox={support_inbox.pk}").content.decode()
+    assert f'<option value="{support_inbox.pk}" selected>' in form
