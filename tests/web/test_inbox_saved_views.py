@@ -115,6 +115,7 @@ def test_save_current_filters_as_a_private_view(
     assert client.get(f"/inbox/views/{view.pk}/").status_code == 404
     assert client.get("/inbox/views/999999/").status_code == 404
     assert client.get(f"/inbox/views/{view.pk}/edit").status_code == 404
+    assert client.get(f"/inbox/views/{view.pk}/refine").status_code == 404
     assert client.post(f"/inbox/views/{view.pk}/delete").status_code == 404
     assert SavedView.objects.filter(pk=view.pk).exists()
 

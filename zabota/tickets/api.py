@@ -23,9 +23,12 @@ from zabota.tickets.actions.update import UNSET
 from zabota.tickets.choices import Priority
 from zabota.tickets.models import Attachment, Inbox, Message, Tag, Ticket
 from zabota.tickets.queries import (
+    CURSOR_MAX_CHARS,
+    NAME_SORT_MAX,
     TicketFilter,
     TimelineEntry,
     access_ticket,
+    custom_field_condition,
     list_tickets,
     load_rows,
     priority_value,
@@ -196,6 +199,17 @@ def _get(model: Any, pk: int | None, field: str) -> Any:
 # --- Routes ----------------------------------------------------------------------------------
 
 
+def _since(value: datetime | None, field: str) -> datetime | None:
+    return clock.checked(value, field) if value is not None else None
+
+
+def _custom_condition(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition(":")
+    if not sep:
+        raise ValidationFailed("custom_field takes key:value", fields={"custom_field": "invalid"})
+    return custom_field_condition(key.strip(), value)
+
+
 @router.get("/tickets", response=TicketPage, summary="List tickets")
 def list_(
     request: HttpRequest,
@@ -209,15 +223,29 @@ def list_(
     assignee: str | None = Query(None, description="'me' for the caller's tickets"),
     unassigned: bool = False,
     team_id: int | None = Query(None, ge=1, le=MAX_ID),
-    tag: str | None = Query(None, max_length=64),
+    tag: list[str] = Query(None, description="Repeat for several: tickets carrying all of them"),
     organization_id: int | None = Query(None, ge=1, le=MAX_ID),
     tier_id: int | None = Query(None, ge=1, le=MAX_ID, description="The requester organization's tier"),
     inbox_id: int | None = Query(None, ge=1, le=MAX_ID),
     requester_id: int | None = Query(None, ge=1, le=MAX_ID),
+    project_id: int | None = Query(None, ge=1, le=MAX_ID),
+    custom_field: list[str] = Query(
+        None,
+        description="key:value, an equality on a custom field (typed by its definition: "
+        "true/false, a number, a date YYYY-MM-DD, text); repeat for several",
+    ),
+    created_since: datetime | None = None,
+    created_before: datetime | None = None,
     updated_since: datetime | None = None,
+    updated_before: datetime | None = None,
     solved_since: datetime | None = None,
-    sort: str = Query("newest", description="queue (priority, then oldest), newest, oldest, updated"),
-    cursor: str | None = Query(None, max_length=200),
+    sort: str = Query(
+        "newest",
+        description="queue (priority, then oldest), newest, oldest, updated, status (workflow "
+        "order, then queue order), assignee or requester (by name; at most "
+        f"{NAME_SORT_MAX} tickets, else 422)",
+    ),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX_CHARS),
     limit: int = Query(50, ge=1, le=100),
 ) -> dict[str, Any]:
     me = actor(request)
@@ -231,13 +259,18 @@ def list_(
         assignee_id=me.pk if assignee == "me" else assignee_id,
         unassigned=unassigned,
         team_id=team_id,
-        tag=tag,
+        tags=tag or [],
         organization_id=organization_id,
         tier_id=tier_id,
         inbox_id=inbox_id,
         requester_id=requester_id,
-        updated_since=clock.checked(updated_since, "updated_since") if updated_since else None,
-        solved_since=clock.checked(solved_since, "solved_since") if solved_since else None,
+        project_id=project_id,
+        custom_fields=dict(_custom_condition(c) for c in (custom_field or [])),
+        created_since=_since(created_since, "created_since"),
+        created_before=_since(created_before, "created_before"),
+        updated_since=_since(updated_since, "updated_since"),
+        updated_before=_since(updated_before, "updated_before"),
+        solved_since=_since(solved_since, "solved_since"),
         sort=sort,
     )
     page = list_tickets(me, flt, cursor=cursor, limit=limit)

@@ -13,10 +13,11 @@ shared ones; another agent's private view is NotFound, the same as a missing one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -26,7 +27,7 @@ from zabota.core import clock
 from zabota.core.errors import NotFound
 from zabota.tickets.choices import Channel, Kind, Priority, Status
 from zabota.tickets.models import SavedView
-from zabota.tickets.queries import SORTS, TicketFilter, open_team_ids
+from zabota.tickets.queries import MAX_FILTER_TAGS, SORTS, TicketFilter, open_team_ids
 
 ACTIVE = [Status.NEW.value, Status.OPEN.value]
 UNSOLVED = [Status.NEW.value, Status.OPEN.value, Status.PENDING.value, Status.ON_HOLD.value]
@@ -93,6 +94,20 @@ def _strings(value: Any, allowed: list[str]) -> list[str]:
     return [v for v in value if isinstance(v, str) and v in allowed]
 
 
+def _day(value: Any, *, next_day: bool = False) -> datetime | None:
+    """The start of a YYYY-MM-DD day (of the next day, for an inclusive end) in the current
+    timezone: the viewing agent's."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if day is None or not 1900 <= day.year <= 9000:
+        return None
+    if next_day:
+        day += timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def saved_filter(agent: Agent, filters: dict[str, Any], *, sort: str | None = None) -> TicketFilter:
     """A ``TicketFilter`` from a saved view's JSON (the inbox filter form's cleaned values).
 
@@ -108,11 +123,21 @@ def saved_filter(agent: Agent, filters: dict[str, Any], *, sort: str | None = No
         channel=_strings(data.get("channel"), list(Channel.values)),
         tier_id=_int(data.get("tier")),
         organization_id=_int(data.get("organization")),
+        project_id=_int(data.get("project")),
+        requester_id=_int(data.get("requester")),
         inbox_id=_int(data.get("inbox")),
+        created_since=_day(data.get("created_from")),
+        created_before=_day(data.get("created_to"), next_day=True),
+        updated_since=_day(data.get("updated_from")),
+        updated_before=_day(data.get("updated_to"), next_day=True),
     )
-    tag = data.get("tag")
-    if isinstance(tag, str) and tag.strip():
-        flt.tag = tag.strip()[:64]
+    tags = data.get("tag")  # a list; a single string in views saved before tags were a list
+    for tag in [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []:
+        if isinstance(tag, str) and tag.strip() and len(flt.tags) < MAX_FILTER_TAGS:
+            flt.tags.append(tag.strip()[:64])
+    key, value = data.get("custom_field"), data.get("custom_value")
+    if isinstance(key, str) and isinstance(value, str | int | float | bool):
+        flt.custom_fields = {key: value}
     assignee = data.get("assignee")
     if assignee == "me":
         flt.assignee_id = agent.pk
@@ -122,6 +147,7 @@ def saved_filter(agent: Agent, filters: dict[str, Any], *, sort: str | None = No
         flt.assignee_id = _int(assignee)
     team = data.get("team")
     if team == "mine":
+        open_team_ids(agent)  # one query that also fills the agent's team list
         flt.team_ids = list(team_ids_of(agent))
     else:
         flt.team_id = _int(team)

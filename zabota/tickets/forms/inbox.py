@@ -7,6 +7,8 @@ loaded only when a form is built (one query per list), never when the inbox coun
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -14,16 +16,20 @@ from django.utils.translation import gettext_lazy as _
 
 from zabota.accounts.models import Agent, Team
 from zabota.core.errors import ValidationFailed
-from zabota.customers.models import Organization, Tier
+from zabota.customers.models import ContactEmail, Organization, Project, Tier
 from zabota.tickets.actions.fields import normalise_tag
 from zabota.tickets.choices import Channel, Kind, Priority, Status
-from zabota.tickets.models import Inbox
+from zabota.tickets.models import CustomFieldDefinition, Inbox
+from zabota.tickets.queries import MAX_FILTER_TAGS, custom_field_value
 
 SORT_CHOICES = [
     ("queue", _("Priority, then oldest")),
     ("newest", _("Newest")),
     ("oldest", _("Oldest")),
     ("updated", _("Last update")),
+    ("status", _("Status")),
+    ("assignee", _("Assignee")),
+    ("requester", _("Requester")),
 ]
 PRIORITY_CHOICES = [(p.name.lower(), p.label) for p in sorted(Priority, reverse=True)]
 FILTER_KEYS = (
@@ -36,9 +42,22 @@ FILTER_KEYS = (
     "tag",
     "tier",
     "organization",
+    "project",
+    "requester",
     "inbox",
+    "custom_field",
+    "custom_value",
+    "created_from",
+    "created_to",
+    "updated_from",
+    "updated_to",
     "sort",
 )
+DATE_KEYS = ("created_from", "created_to", "updated_from", "updated_to")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
 
 
 def agent_choices() -> list[tuple[str, str]]:
@@ -68,7 +87,12 @@ class InboxFilterForm(forms.Form):
     )
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     team = forms.ChoiceField(label=_("Team"), required=False)
-    tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
+    tag = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=700,
+        help_text=_("Tickets with all of these tags; separate them with spaces."),
+    )
     tier = forms.ChoiceField(label=_("Tier"), required=False)
     organization = forms.CharField(
         label=_("Organization"),
@@ -76,10 +100,37 @@ class InboxFilterForm(forms.Form):
         max_length=200,
         help_text=_("The organization's exact name."),
     )
+    project = forms.CharField(
+        label=_("Project"),
+        required=False,
+        max_length=200,
+        help_text=_("The project's exact name (with the organization above when several share it)."),
+    )
+    requester = forms.CharField(
+        label=_("Requester"), required=False, max_length=254, help_text=_("The requester's email address.")
+    )
     inbox = forms.ChoiceField(label=_("Inbox"), required=False)
+    custom_field = forms.ChoiceField(label=_("Custom field"), required=False)
+    custom_value = forms.CharField(
+        label=_("Custom field value"),
+        required=False,
+        max_length=2000,
+        help_text=_("Equal to this value (yes/no fields: true or false)."),
+    )
+    created_from = forms.DateField(label=_("Created on or after"), required=False, widget=DateInput)
+    created_to = forms.DateField(label=_("Created on or before"), required=False, widget=DateInput)
+    updated_from = forms.DateField(label=_("Updated on or after"), required=False, widget=DateInput)
+    updated_to = forms.DateField(label=_("Updated on or before"), required=False, widget=DateInput)
     sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
 
-    def __init__(self, *args: Any, agents: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        agents: list[tuple[str, str]] | None = None,
+        teams: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``agents`` and ``teams``: the choice lists when the page has them already."""
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("Anyone")),
@@ -90,7 +141,10 @@ class InboxFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["team"]).choices = [
             ("", _("Any team")),
             ("mine", _("My teams")),
-            *[(str(pk), name) for pk, name in Team.objects.values_list("pk", "name")],
+            *[
+                (str(pk), name)
+                for pk, name in (Team.objects.values_list("pk", "name") if teams is None else teams)
+            ],
         ]
         cast(forms.ChoiceField, self.fields["tier"]).choices = [
             ("", _("Any tier")),
@@ -99,6 +153,17 @@ class InboxFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["inbox"]).choices = [
             ("", _("Any inbox")),
             *[(str(pk), name) for pk, name in Inbox.objects.values_list("pk", "name")],
+        ]
+        # The definitions' types too, so checking the value needs no second query.
+        self.custom_fields = {
+            key: (label, type_, choices)
+            for key, label, type_, choices in CustomFieldDefinition.objects.values_list(
+                "key", "label", "type", "choices"
+            )
+        }
+        cast(forms.ChoiceField, self.fields["custom_field"]).choices = [
+            ("", _("Any custom field")),
+            *[(key, label) for key, (label, _type, _choices) in self.custom_fields.items()],
         ]
 
     def clean_organization(self) -> int | None:
@@ -114,18 +179,80 @@ class InboxFilterForm(forms.Form):
             )
         return ids[0]
 
-    def clean_tag(self) -> str:
-        return (self.cleaned_data.get("tag") or "").strip().lower()
+    def clean_tag(self) -> list[str]:
+        tags: list[str] = []
+        for word in re.split(r"[\s,]+", self.cleaned_data.get("tag") or ""):
+            if not word:
+                continue
+            try:
+                tags.append(normalise_tag(word))
+            except ValidationFailed as exc:
+                raise forms.ValidationError(_("“%(tag)s” is not a valid tag."), params={"tag": word}) from exc
+        tags = list(dict.fromkeys(tags))
+        if len(tags) > MAX_FILTER_TAGS:
+            raise forms.ValidationError(_("At most %(count)d tags."), params={"count": MAX_FILTER_TAGS})
+        return tags
+
+    def clean_requester(self) -> int | None:
+        email = (self.cleaned_data.get("requester") or "").strip()
+        if not email:
+            return None
+        contact = (
+            ContactEmail.objects.filter(email__iexact=email).values_list("contact_id", flat=True).first()
+        )
+        if contact is None:
+            raise forms.ValidationError(_("No customer has the address %(email)s."), params={"email": email})
+        return contact
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = (data.get("project") or "").strip() if isinstance(data.get("project"), str) else ""
+        if name:
+            projects = Project.objects.filter(name__iexact=name)
+            if data.get("organization"):
+                projects = projects.filter(organization_id=data["organization"])
+            ids = list(projects.values_list("pk", flat=True)[:2])
+            if not ids:
+                self.add_error("project", _("No project is called %(name)s.") % {"name": name})
+            elif len(ids) > 1:
+                self.add_error(
+                    "project",
+                    _("Several projects are called %(name)s: choose the organization too.") % {"name": name},
+                )
+            else:
+                data["project"] = ids[0]
+        else:
+            data["project"] = None
+        key, value = data.get("custom_field"), (data.get("custom_value") or "").strip()
+        if key and not value:
+            self.add_error("custom_value", _("Give the value the custom field must have."))
+        elif value and not key:
+            self.add_error("custom_field", _("Choose the custom field."))
+        elif key:
+            try:
+                _label, type_, choices = self.custom_fields[key]
+                data["custom_value"] = custom_field_value(key, type_, choices, value)
+            except ValidationFailed:
+                self.add_error("custom_value", _("This value does not fit the custom field."))
+        for key in DATE_KEYS:
+            if data.get(key) and not 1900 <= data[key].year <= 9000:
+                self.add_error(key, _("Choose a date between the years 1900 and 9000."))
+                data[key] = None
+        for start, end in (("created_from", "created_to"), ("updated_from", "updated_to")):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, _("The end date is before the start date."))
+        return data
 
     def cleaned_filters(self) -> dict[str, Any]:
-        """The JSON a saved view stores: only the conditions that are set."""
+        """The JSON a saved view stores: only the conditions that are set (dates as
+        YYYY-MM-DD, the custom field's value typed as the field is)."""
         data = self.cleaned_data
         out: dict[str, Any] = {}
         for key in FILTER_KEYS:
             value = data.get(key)
             if value in (None, "", []):
                 continue
-            out[key] = value
+            out[key] = value.isoformat() if isinstance(value, date) else value
         return out
 
     @classmethod
@@ -137,6 +264,26 @@ class InboxFilterForm(forms.Form):
             data["organization"] = (
                 Organization.objects.filter(pk=org_id).values_list("name", flat=True).first() or ""
             )
+        if data.get("project"):
+            data["project"] = (
+                Project.objects.filter(pk=data["project"]).values_list("name", flat=True).first() or ""
+            )
+        if data.get("requester"):
+            data["requester"] = (
+                ContactEmail.objects.filter(contact_id=data["requester"])
+                .order_by("-is_primary", "id")
+                .values_list("email", flat=True)
+                .first()
+                or ""
+            )
+        tags = data.get("tag")
+        if isinstance(tags, list):
+            data["tag"] = " ".join(str(t) for t in tags)
+        value = data.get("custom_value")
+        if isinstance(value, bool):
+            data["custom_value"] = "true" if value else "false"
+        elif value is not None:
+            data["custom_value"] = str(value)
         for key in ("assignee", "team", "tier", "inbox"):
             if key in data:
                 data[key] = str(data[key])

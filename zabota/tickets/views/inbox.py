@@ -1,7 +1,8 @@
 """Agent workspace: the inbox (htmx; thin: forms in, actions and queries out).
 
 - ``/inbox/`` is the built-in view "mine"; ``/inbox/<slug>/`` the other built-ins
-  (``zabota.tickets.queues.BUILTIN_VIEWS``); ``/inbox/views/<id>/`` a saved view;
+  (``zabota.tickets.queues.BUILTIN_VIEWS``); ``/inbox/views/<id>/`` a saved view
+  (``.../refine``: the filter page with its filters filled in);
   ``/inbox/filter/?...`` ad hoc filters (the filter form), which can be saved as a view.
 - Every list takes ``?sort=`` and ``?cursor=`` (keyset paging, 50 a page). An htmx request
   aimed at ``#inbox-results`` gets only the list (live refresh, paging, sorting).
@@ -27,11 +28,25 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zabota.accounts.models import Agent
 from zabota.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from zabota.tickets import actions
+from zabota.tickets import actions, queries
 from zabota.tickets.actions.bulk import BulkOutcome
 from zabota.tickets.choices import Priority, Status
-from zabota.tickets.forms.inbox import FILTER_KEYS, BulkForm, InboxFilterForm, SavedViewForm, agent_choices
-from zabota.tickets.queries import SORTS, TicketFilter, count_tickets, list_tickets
+from zabota.tickets.forms.inbox import (
+    FILTER_KEYS,
+    SORT_CHOICES,
+    BulkForm,
+    InboxFilterForm,
+    SavedViewForm,
+    agent_choices,
+)
+from zabota.tickets.queries import (
+    CURSOR_MAX_CHARS,
+    SORTS,
+    TicketFilter,
+    count_tickets,
+    list_tickets,
+    teams_for,
+)
 from zabota.tickets.queues import (
     ACTIVE,
     BUILTIN_BY_SLUG,
@@ -52,6 +67,7 @@ RESULTS_ID = "inbox-results"
 STATUS_LABELS = dict(Status.choices)
 PRIORITY_KEYS = {int(p): p.name.lower() for p in Priority}
 PRIORITY_LABELS = {int(p): p.label for p in Priority}
+SORT_LABELS = dict(SORT_CHOICES)
 
 
 def _agent(request: HttpRequest) -> Agent:
@@ -105,11 +121,16 @@ def _list_context(
     ``extra``: query parameters that define the list itself (the ad hoc filters), kept in every
     link; ``sort`` and ``cursor`` come from the request.
     """
-    cursor = (request.GET.get("cursor") or "")[:200] or None
+    cursor = (request.GET.get("cursor") or "")[:CURSOR_MAX_CHARS] or None
+    sort_refused = ""
     try:
         page = list_tickets(agent, flt, cursor=cursor, limit=PAGE_SIZE, snippets=True)
-    except ValidationFailed:
-        # A stale or tampered cursor (or sort): show the first page rather than an error.
+    except ValidationFailed as exc:
+        # A stale or tampered cursor: show the first page rather than an error. A name sort on
+        # too many tickets: the queue order, and say why.
+        if exc.fields.get("sort") == "too_many":
+            sort_refused = str(SORT_LABELS.get(flt.sort, flt.sort))
+            flt.sort = "queue"
         cursor = None
         page = list_tickets(agent, flt, limit=PAGE_SIZE, snippets=True)
     base = dict(extra or {})
@@ -128,6 +149,8 @@ def _list_context(
         "first_url": _url(here, {**base, "sort": sort_param}) if cursor else None,
         "list_url": _url(here, {**base, "sort": sort_param, "cursor": cursor}),
         "results_id": RESULTS_ID,
+        "sort_refused": sort_refused,
+        "name_sort_max": queries.NAME_SORT_MAX,
     }
 
 
@@ -234,8 +257,21 @@ def saved_view_page(request: HttpRequest, view_id: int) -> HttpResponse:
         current=f"view-{view.pk}",
         saved_view=view,
         may_edit=may_edit_saved_view(agent, view),
-        customize_url=_url(reverse("inbox-filter"), _form_params(view.filters)),
+        customize_url=reverse("inbox-saved-view-refine", args=[view.pk]),
     )
+
+
+@require_GET
+@agent_required
+def saved_view_refine(request: HttpRequest, view_id: int) -> HttpResponse:
+    """The filter page with a saved view's filters filled in. A redirect of its own, so the
+    view's page spends no queries on the names the form shows (organization, project, email)."""
+    agent = _agent(request)
+    try:
+        view = access_saved_view(agent, view_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+    return redirect(_url(reverse("inbox-filter"), _form_params(view.filters)))
 
 
 def _form_params(filters: dict[str, Any]) -> dict[str, Any]:
@@ -253,7 +289,9 @@ def filter_page(request: HttpRequest) -> HttpResponse:
     """Ad hoc filters from the query string; the results can be saved as a view."""
     agent = _agent(request)
     agents = agent_choices()
-    form = InboxFilterForm(request.GET, agents=agents)
+    # One query for the team choices that also primes the visibility rule's team caches.
+    teams = [(t.pk, t.name) for t in teams_for(agent)]
+    form = InboxFilterForm(request.GET, agents=agents, teams=teams)
     extra = {k: request.GET.getlist(k) for k in FILTER_PARAMS if request.GET.getlist(k)}
     if form.is_valid():
         filters = form.cleaned_filters()
@@ -516,6 +554,7 @@ urlpatterns: list[URLPattern] = [
     path("inbox/views/new", saved_view_create, name="inbox-saved-view-create"),
     path("inbox/views/<int:view_id>/", saved_view_page, name="inbox-saved-view"),
     path("inbox/views/<int:view_id>/edit", saved_view_edit, name="inbox-saved-view-edit"),
+    path("inbox/views/<int:view_id>/refine", saved_view_refine, name="inbox-saved-view-refine"),
     path("inbox/views/<int:view_id>/delete", saved_view_delete, name="inbox-saved-view-delete"),
     path("inbox/<slug:slug>/", inbox_page, name="inbox-view"),
 ]
