@@ -149,3 +149,69 @@ def test_the_keyboard_selection_survives_a_live_refresh(browse: Browse, server: 
     expect(selected).to_have_attribute("data-ticket", str(first["number"]))
     page.keyboard.press("k")
     expect(selected).to_have_attribute("data-ticket", str(second["number"]))
+
+
+def press_in_layout(page, key: str, code: str, *, shift: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """A keydown as a Russian layout sends it: the character typed differs from the US one,
+    the physical key (``code``) is the same."""
+    page.evaluate(
+        """([key, code, shift]) => document.body.dispatchEvent(new KeyboardEvent("keydown",
+             {key, code, shiftKey: shift, bubbles: true, cancelable: true}))""",
+        [key, code, shift],
+    )
+
+
+def test_shortcuts_work_with_a_russian_keyboard_layout(browse: Browse, server: Server) -> None:
+    """In the Russian layout the J key types "о", K types "л", X "ч", A "ф", G "п", I "ш", and
+    the key where US keyboards have / and ? types "." and ",": the shortcuts follow the keys."""
+    word = uid("layout")
+    older = new_ticket(server, f"Layout older {word}")
+    newer = new_ticket(server, f"Layout newer {word}")
+    page = browse.page("alice")
+    page.goto("/inbox/open/?sort=newest")
+    page.locator("body").click(position={"x": 1, "y": 1})
+
+    press_in_layout(page, "о", "KeyJ")
+    assert selected_number(page) == str(newer["number"])
+    press_in_layout(page, "о", "KeyJ")
+    assert selected_number(page) == str(older["number"])
+    press_in_layout(page, "л", "KeyK")
+    assert selected_number(page) == str(newer["number"])
+    press_in_layout(page, "ч", "KeyX")
+    expect(page.locator(f"#select-{newer['number']}")).to_be_checked()
+    press_in_layout(page, "ч", "KeyX")
+    expect(page.locator(f"#select-{newer['number']}")).not_to_be_checked()
+    # Shift+J is no shortcut (a capital letter).
+    press_in_layout(page, "О", "KeyJ", shift=True)
+    assert selected_number(page) == str(newer["number"])
+
+    # a (ф): assign the selected row to me, through the bulk endpoint; nothing else changes.
+    press_in_layout(page, "ф", "KeyA")
+    expect(page.locator("#bulk-summary")).to_contain_text("1 ticket changed")
+    detail = server.api("admin").get(f"/tickets/{newer['id']}")
+    assert detail["assignee"]["id"] == server.cast["agents"]["alice"]["id"]
+    assert server.api("admin").get(f"/tickets/{older['id']}")["assignee"] is None
+    expect(page.locator(f"#select-{newer['number']}")).not_to_be_checked()
+
+    # ? on the US key position (Shift + the "." key: ","), and ? typed by Shift+7.
+    press_in_layout(page, ",", "Slash", shift=True)
+    expect(page.locator("#shortcut-help")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcut-help")).to_be_hidden()
+    press_in_layout(page, "?", "Digit7", shift=True)
+    expect(page.locator("#shortcut-help")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    # / on the "." key focuses the search box.
+    page.locator("body").click(position={"x": 1, "y": 1})
+    press_in_layout(page, ".", "Slash")
+    expect(page.locator("header.topbar input[name=q]")).to_be_focused()
+    page.locator("header.topbar input[name=q]").press("Escape")
+
+    # g i (п ш): to the inbox.
+    page.goto(f"/tickets/{older['number']}/")
+    page.wait_for_load_state()
+    page.locator("body").click(position={"x": 1, "y": 1})
+    press_in_layout(page, "п", "KeyG")
+    press_in_layout(page, "ш", "KeyI")
+    expect(page).to_have_url(re.compile(r"/inbox/$"))

@@ -87,11 +87,33 @@
     }
   });
 
+  // a: assign the row selected with j/k to me, through the bulk endpoint (the checked boxes
+  // stay as they are). Only where the bulk bar is: a collaborator changes no fields.
+  let rowAction = false;
+  window.zabota = window.zabota || {};
+  window.zabota.rowShortcuts = window.zabota.rowShortcuts || {};
+  window.zabota.rowShortcuts.a = function (row) {
+    const box = row.querySelector('input[name="ticket"]');
+    const form = document.getElementById("bulk-form");
+    if (!box || !form || !document.getElementById("bulk-bar") || !window.htmx) return;
+    rowAction = true;
+    window.htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: document.body,  // not inside the form: only this ticket is sent
+      target: "#bulk-summary",
+      swap: "innerHTML",
+      values: { action: "assign_me", ticket: box.value },
+    });
+  };
+
   // A bulk action consumes the selection: the list that comes back starts empty.
   document.addEventListener("htmx:afterRequest", function (event) {
     // (Recognised by its path: after an outerHTML swap htmx reports the list's own request on
     // the list's parent, the bulk form.)
     const path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    if (path.indexOf("/inbox/bulk") === 0 && rowAction) {
+      rowAction = false;
+      return;
+    }
     if (path.indexOf("/inbox/bulk") === 0 && event.detail.successful) {
       remembered = [];
       boxes().forEach(function (b) { b.checked = false; });

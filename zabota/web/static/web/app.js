@@ -5,8 +5,14 @@
  *   data-shortcut-focus="/"  pressing / focuses the element
  *   data-nav-list            a list moved through with j / k; its rows carry data-nav-item;
  *                            Enter follows the row's [data-nav-open] link, x toggles its checkbox
+ *   window.zabota.rowShortcuts  a page's shortcuts on the selected row: {a: function (row) {...}}
  * Global: ? shows the help dialog, g then i goes to the inbox, Esc leaves a text field.
  * Shortcuts never fire while typing in a field.
+ *
+ * Keys are matched by their physical position (event.code: KeyJ, KeyK ...), not by the
+ * character they type, so the shortcuts work in any keyboard layout: in the Russian one the J
+ * key types "о" and still moves down. ? and / are matched by character too (Shift+7 types ? in
+ * the Russian layout) and by the US key position (the Slash key types "." and "," there).
  */
 (function () {
   "use strict";
@@ -70,6 +76,18 @@
   window.zabota = window.zabota || {};
   window.zabota.selectedRow = selected;
 
+  // The shortcut an event stands for, whatever the layout: "j", "?", "Enter" ...; a capital
+  // letter for Shift+letter (which is no shortcut).
+  function shortcutKey(event) {
+    const key = event.key;
+    if (key === "?" || key === "/") return key;
+    const code = event.code || "";
+    const letter = /^Key([A-Z])$/.exec(code);
+    if (letter) return event.shiftKey ? letter[1] : letter[1].toLowerCase();
+    if (code === "Slash") return event.shiftKey ? "?" : "/";
+    return key;
+  }
+
   let pendingG = 0;
 
   document.addEventListener("keydown", function (event) {
@@ -80,7 +98,7 @@
       return;
     }
     if (typing(target)) return;
-    const key = event.key;
+    const key = shortcutKey(event);
     if (pendingG && Date.now() - pendingG < 1500) {
       pendingG = 0;
       if (key === "i") {
@@ -108,6 +126,12 @@
         move(key === "j" ? 1 : -1);
         return;
       }
+    }
+    const rowShortcut = (window.zabota.rowShortcuts || {})[key];
+    if (rowShortcut && selected()) {
+      event.preventDefault();
+      rowShortcut(selected());
+      return;
     }
     if (key === "Enter" || key === "x") {
       const row = selected();
