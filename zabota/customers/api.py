@@ -100,7 +100,7 @@ def list_contacts(
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(emails__email__icontains=q)).distinct()
     if email:
-        qs = qs.filter(emails__email__iexact=email.strip())
+        qs = qs.filter(emails__email__lower=email.strip().lower())
     if organization_id is not None:
         qs = qs.filter(organization_id=organization_id)
     rows, nxt = _page(qs, _cursor(cursor), limit)

@@ -119,6 +119,12 @@ class Contact(TimestampedModel):
         return self.name or f"contact {self.pk}"
 
 
+# ``email__lower=...`` compiles to ``LOWER(email) = ...``, which the functional unique index
+# below serves on SQLite and PostgreSQL alike (``email__iexact`` is ``UPPER(...)`` on PostgreSQL
+# and cannot use it: a sequential scan of every address on each inbound email).
+models.EmailField.register_lookup(Lower)
+
+
 class ContactEmail(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     email = models.EmailField(max_length=254)

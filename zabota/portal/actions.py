@@ -165,7 +165,7 @@ def _contact_for(address: str) -> Contact | None:
         validate_email(address)
     except ValidationError:
         return None
-    row = ContactEmail.objects.select_related("contact").filter(email__iexact=address).first()
+    row = ContactEmail.objects.select_related("contact").filter(email__lower=address.lower()).first()
     return row.contact if row else None
 
 

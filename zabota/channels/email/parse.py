@@ -19,6 +19,7 @@ from datetime import datetime
 from email import policy
 from email.header import decode_header
 from email.message import EmailMessage, Message
+from email.policy import Compat32
 
 from zabota.channels.email import bounces, quotes
 from zabota.tickets.actions.common import clean_html, text_from_html
@@ -29,6 +30,20 @@ MAX_RECIPIENTS = 500
 MAX_PARTS = 200
 MAX_DEPTH = 10
 MAX_SECONDS = 5.0
+
+
+class _ReadPolicy(Compat32):
+    """The standard library's compat32 parsing with headers unfolded (RFC 5322 2.2.3) and left
+    as the raw text, surrogate escapes and encoded words included: this module decodes them
+    itself. Twice as fast as ``policy.default``, whose header objects are rebuilt on every
+    access (``get_content_type`` alone re-parses Content-Type on each call)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:  # type: ignore[override]
+        return _UNFOLD.sub("", value)
+
+
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+READ_POLICY = _ReadPolicy()
 
 
 class Unparseable(Exception):
@@ -247,7 +262,7 @@ def parse(raw: bytes, *, deadline: float | None = None) -> ParsedEmail:
     if head_end > MAX_HEADER_BYTES:
         raise Unparseable(f"headers are {head_end} bytes, over the {MAX_HEADER_BYTES}-byte limit")
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg = email.message_from_bytes(raw, policy=READ_POLICY)
     except Exception as exc:  # the parser is lenient; this is a real defect
         raise Unparseable(f"cannot parse the message: {exc}") from exc
     if not msg.keys():

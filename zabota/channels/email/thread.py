@@ -59,7 +59,7 @@ def who_wrote(ticket: Ticket, address: str) -> Sender:
     """Is ``address`` someone who may write on ``ticket`` by email?"""
     address = address.lower()
     found = (
-        ContactEmail.objects.filter(email__iexact=address)
+        ContactEmail.objects.filter(email__lower=address)
         .values_list("contact_id", "contact__organization_id", "contact__is_organization_admin")
         .first()
     )
