@@ -22,8 +22,10 @@ from zabota.channels.email import outbox, tokens
 from zabota.channels.email.ingest import ingest
 from zabota.channels.email.models import OutboundEmail, OutboundKind
 from zabota.core import clock
+from zabota.notifications.models import Notification, NotificationKind
 from zabota.tickets.actions.common import Upload
 from zabota.tickets.actions.replies import reply
+from zabota.tickets.actions.update import update_ticket
 from zabota.tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,6 +166,7 @@ def test_a_permanent_refusal_fails_the_reply_and_a_temporary_one_is_retried(
 ) -> None:
     smtp.mailbox(auto_ack_enabled=False)
     ticket = carol_writes()
+    update_ticket(actor=alice_agent, ticket_id=ticket.pk, assignee=alice_agent)
 
     smtp.handler.refuse = "451 4.3.0 Try again later"
     later = reply(actor=alice_agent, ticket_id=ticket.pk, body_text="First answer")
@@ -181,6 +184,10 @@ def test_a_permanent_refusal_fails_the_reply_and_a_temporary_one_is_retried(
     }
     assert states["First answer"] == "queued" and states["Second answer"] == "failed"
     assert smtp.received == []
+    # The agent hears about it, once, as about a bounce: the customer did not get the reply.
+    alerts = Notification.objects.filter(ticket=ticket, kind=NotificationKind.BOUNCED)
+    assert [(n.agent_id, n.message_id) for n in alerts] == [(alice_agent.pk, never.pk)]
+    assert "carol@acme.test" in alerts[0].actor_name
 
 
 def test_a_mail_that_cannot_be_delivered_for_four_days_is_failed(

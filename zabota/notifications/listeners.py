@@ -17,7 +17,7 @@ Never the actor; at most one notification per agent per message (a mention wins)
 from __future__ import annotations
 
 from zabota.accounts.models import Agent, Role
-from zabota.channels.email.events import BounceReceived, EmailHeld
+from zabota.channels.email.events import BounceReceived, DeliveryFailed, EmailHeld
 from zabota.channels.email.models import InboundEmail, OutboundEmail
 from zabota.core.events import subscribe
 from zabota.customers.models import Contact
@@ -159,4 +159,22 @@ def notify_bounced(event: BounceReceived) -> None:
         ticket_id=outbound["ticket_id"],
         message_id=outbound["message_id"],
         actor_name=", ".join(recipients),
+    )
+
+
+@subscribe(DeliveryFailed)
+def notify_delivery_failed(event: DeliveryFailed) -> None:
+    """Our mail server refused the reply for good (or four days of failures): the same alert as
+    a bounce, since for the agent it means the same thing: the customer did not get it."""
+    outbound = (
+        OutboundEmail.objects.filter(pk=event.outbound_id).values("ticket_id", "message_id", "to").first()
+    )
+    if outbound is None or outbound["ticket_id"] is None or outbound["message_id"] is None:
+        return
+    notify(
+        agent_ids=_responsible(outbound["ticket_id"]),
+        kind=NotificationKind.BOUNCED,
+        ticket_id=outbound["ticket_id"],
+        message_id=outbound["message_id"],
+        actor_name=", ".join(str(a) for a in outbound["to"] or []),
     )

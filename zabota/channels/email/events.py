@@ -34,3 +34,11 @@ class BounceReceived(Event):
 @dataclass(frozen=True)
 class OutboundQueued(Event):
     outbound_id: int
+
+
+@dataclass(frozen=True)
+class DeliveryFailed(Event):
+    """An outbound mail was given up on: a permanent refusal, or four days of failures."""
+
+    outbound_id: int
+    error: str = ""

@@ -40,7 +40,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 
 from zabota.channels.email import credentials, mime, tokens
-from zabota.channels.email.events import OutboundQueued
+from zabota.channels.email.events import DeliveryFailed, OutboundQueued
 from zabota.channels.email.models import (
     EmailReference,
     InboundEmail,
@@ -413,10 +413,13 @@ def _failed(row: OutboundEmail, exc: BaseException) -> str:
     permanent = is_permanent(exc)
     if permanent or now - row.created_at >= DEAD_LETTER_AFTER:
         logger.warning("outbound %s failed for good after %s attempts: %s", row.pk, attempts, error)
-        OutboundEmail.objects.filter(pk=row.pk, status=OutboundStatus.QUEUED).update(
-            status=OutboundStatus.FAILED, attempts=attempts, last_error=error
-        )
-        set_delivery_status(row.message_id, DeliveryStatus.FAILED)
+        with transaction.atomic():
+            given_up = OutboundEmail.objects.filter(pk=row.pk, status=OutboundStatus.QUEUED).update(
+                status=OutboundStatus.FAILED, attempts=attempts, last_error=error
+            )
+            set_delivery_status(row.message_id, DeliveryStatus.FAILED)
+            if given_up:
+                publish(DeliveryFailed(outbound_id=row.pk, error=error))
         return "failed"
     logger.info("outbound %s: attempt %s failed, retrying: %s", row.pk, attempts, error)
     OutboundEmail.objects.filter(pk=row.pk, status=OutboundStatus.QUEUED).update(
