@@ -339,3 +339,4 @@ EMAIL_SYSTEM_MAIL_LIMIT = env_int(
 EMAIL_LMTP_HOST = env_str("ZABOTA_LMTP_HOST", "127.0.0.1")
 EMAIL_LMTP_PORT = env_int("ZABOTA_LMTP_PORT", 0)  # 0: the LMTP receiver is off; e.g. 2424
 EMAIL_IMAP_POLL_SECONDS = env_int("ZABOTA_IMAP_POLL_SECONDS", 60)
+EMAIL_IMAP_IDLE = env_bool("ZABOTA_IMAP_IDLE", True)  # workers also listen with IMAP IDLE

@@ -36,13 +36,14 @@ def auto_acknowledge(ticket_id: int) -> bool:
 
 
 @db_task()
-def poll_mailbox(mailbox_id: int, after: datetime | None = None) -> int | None:
+def poll_mailbox(mailbox_id: int, after: datetime | None = None, soon: bool = False) -> int | None:
     """Fetch one IMAP mailbox's new mail (``receivers.imap``). Does nothing when another poll
     holds the mailbox's lease; returns how many messages were fetched. A poll that stopped at
-    its time budget enqueues its continuation (``after``: when it finished)."""
+    its time budget enqueues its continuation (``after``: when it finished). ``soon``: enqueued
+    by the IDLE watcher on new mail, so it needs only a short pause since the last poll."""
     from zabota.channels.email.receivers import imap
 
-    result = imap.poll_if_due(mailbox_id, after=after)
+    result = imap.poll_if_due(mailbox_id, after=after, soon=soon)
     if result is None:
         return None
     if result.more and result.finished_at is not None:

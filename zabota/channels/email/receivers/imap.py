@@ -21,12 +21,16 @@ A message over ``parse.MAX_BYTES`` is fetched only up to ``MAX_BYTES + 1`` bytes
 fetch) and stored: ingest quarantines it as over-size with its headers readable; the complete
 message is left on the server, unflagged and unmoved, for a person to deal with.
 
-Polling only, no IDLE: the periodic job in ``config/tasks.py`` runs every minute and enqueues a
-poll for each mailbox not checked for ``ZABOTA_IMAP_POLL_SECONDS`` (so at most once a minute).
+The periodic job in ``config/tasks.py`` runs every minute and enqueues a poll for each mailbox
+not checked for ``ZABOTA_IMAP_POLL_SECONDS`` (so at most once a minute). Where the server
+supports IDLE, ``imap_idle`` also enqueues a poll the moment new mail arrives (``soon=True``).
 Two workers never poll one mailbox at once: a poll starts by claiming the mailbox with a
 conditional UPDATE of ``last_checked_at`` (the lease), refreshed after every message; a poll
 stops after ``TIME_BUDGET`` seconds, well inside the lease, and its task enqueues the
 continuation at once (which takes the lease only if nothing touched the mailbox meanwhile).
+A poll triggered by IDLE takes the lease once the mailbox has not been touched for
+``IDLE_GUARD`` seconds (a running poll renews it after every message); should one message take
+longer than that, two polls overlap harmlessly: ``ingest.receive`` deduplicates.
 
 This module is the only writer of ``Mailbox.last_checked_at``/``last_error`` and of
 ``ImapFolderState``.
@@ -56,6 +60,7 @@ CHECK_TIMEOUT = 10  # the settings page's button should not hang for long
 TIME_BUDGET = 30.0  # seconds of fetching per poll; the rest waits for the next poll
 SIZE_BATCH = 500  # UIDs per RFC822.SIZE fetch
 LEASE_FLOOR = 45  # seconds: a claim is never shorter than this (well above TIME_BUDGET)
+IDLE_GUARD = 15  # seconds: an IDLE-triggered poll waits this long after the last touch
 
 
 @dataclass
@@ -152,14 +157,19 @@ def due_mailbox_ids(now: datetime | None = None) -> list[int]:
     return list(Mailbox.objects.filter(_pollable() & due).order_by("id").values_list("id", flat=True))
 
 
-def claim(mailbox_id: int, now: datetime | None = None, *, after: datetime | None = None) -> bool:
+def claim(
+    mailbox_id: int, now: datetime | None = None, *, after: datetime | None = None, soon: bool = False
+) -> bool:
     """Take the mailbox's lease (a conditional UPDATE): False when it was checked or claimed
     less than the poll interval ago, so two workers never poll it at once. ``after``: the
     continuation of a poll that stopped at its time budget, which takes the lease only if
-    nobody touched the mailbox since that poll finished at ``after``."""
+    nobody touched the mailbox since that poll finished at ``after``. ``soon``: new mail was
+    announced (IDLE), so only ``IDLE_GUARD`` seconds since the last touch are needed."""
     now = clock.now() if now is None else now
     if after is not None:
         due = Q(last_checked_at=after)
+    elif soon:
+        due = Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=now - timedelta(seconds=IDLE_GUARD))
     else:
         due = Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=_lease_start(now))
     return Mailbox.objects.filter(_pollable() & due, pk=mailbox_id).update(last_checked_at=now) == 1
@@ -176,9 +186,9 @@ def _renew(mailbox_id: int) -> None:
     Mailbox.objects.filter(pk=mailbox_id).update(last_checked_at=clock.now())
 
 
-def poll_if_due(mailbox_id: int, *, after: datetime | None = None) -> PollResult | None:
+def poll_if_due(mailbox_id: int, *, after: datetime | None = None, soon: bool = False) -> PollResult | None:
     """The task's body: claim the mailbox, then poll it. None when another poll holds it."""
-    if not claim(mailbox_id, after=after):
+    if not claim(mailbox_id, after=after, soon=soon):
         return None
     return poll(mailbox_id)
 

@@ -6,6 +6,9 @@ that the in-memory channel layer reaches every browser socket. At scale (REDIS_U
 
 With ZABOTA_LMTP_PORT set, the LMTP receiver (``channels/email/receivers/lmtp.py``) listens here
 too, on ZABOTA_LMTP_HOST (or run it alone: `zabota lmtp`).
+
+With the embedded worker, IMAP mailboxes whose server supports IDLE are also watched here
+(``channels/email/receivers/imap_idle.py``), unless ZABOTA_IMAP_IDLE is off.
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ class Command(BaseCommand):
             )
             consumer.start()
             self.stdout.write(f"Background worker: {opts['worker_threads']} threads in this process")
+        idle = None
+        if run_worker:
+            from zabota.channels.email.receivers.imap_idle import start_supervisor
+
+            idle = start_supervisor()
+            if idle is not None:
+                self.stdout.write("IMAP IDLE: watching mailboxes whose server supports it")
         lmtp = None
         if settings.EMAIL_LMTP_PORT:
             from zabota.channels.email.receivers.lmtp import LmtpReceiver
@@ -69,6 +79,8 @@ class Command(BaseCommand):
                 proxy_headers=True,
             )
         finally:
+            if idle is not None:
+                idle.stop()
             if lmtp is not None:
                 lmtp.stop()
             if consumer is not None:
