@@ -16,12 +16,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from benchmarks.generate import generate
 from zabota.accounts.actions import create_or_update_agent, create_team, create_token
 from zabota.accounts.models import Agent, ApiToken
+from zabota.channels.email.actions import save_mailbox
 from zabota.customers.actions import find_or_create_contact
 from zabota.tickets.actions import add_note, create_ticket, reply
 from zabota.tickets.actions.config import save_inbox
 from zabota.tickets.models import Ticket
 
 ADMIN_EMAIL = "admin@zabota.local"
+DEMO_MAILBOX = "support@demo.zabota.local"
 
 
 def login_file() -> Path:
@@ -60,11 +62,15 @@ class Command(BaseCommand):
             actor=admin,
             name="Demo Support",
             slug="demo",
-            email="support@demo.zabota.local",
+            email=DEMO_MAILBOX,
             color="#0f766e",
             portal_greeting="Welcome! Sign in with your email to see your requests. / Войдите по адресу почты, чтобы увидеть свои обращения.",
             default_team=support,
         )
+        # Mail to this address (zabota ingest FILE.eml, or LMTP with ZABOTA_LMTP_PORT) lands in the
+        # demo inbox; replies and acknowledgements go out through EMAIL_BACKEND (var/mail/ in
+        # `make run`). No IMAP account: add one in Settings -> Mailboxes.
+        save_mailbox(actor=admin, inbox=inbox, address=DEMO_MAILBOX, from_name="Demo Support")
         create_team(name="Billing", members=[bob])
         generate(n, seed=7)
         carol = find_or_create_contact(email="carol@acme.example.com", name="Carol Customer")
@@ -107,6 +113,7 @@ class Command(BaseCommand):
         if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
             self.stdout.write(f"                (sign-in links are written to {settings.EMAIL_FILE_PATH}/)")
         self.stdout.write("                or print a link: zabota portal_link carol@acme.example.com")
+        self.stdout.write(f"  Email:        mail to {DEMO_MAILBOX} opens tickets: zabota ingest FILE.eml")
         self.stdout.write(f"  Django admin: {settings.SITE_URL}/admin/")
         self.stdout.write(f"  API docs:     {settings.SITE_URL}/api/docs")
         if active:
