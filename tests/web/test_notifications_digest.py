@@ -1,16 +1,21 @@
-"""The optional email digest: unread notifications over an hour old, at most once a day."""
+"""The optional email digest: unread notifications over an hour old, at most once a day, sent
+through the outbox (so a mail server that is down delays it instead of losing it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 
 from zabota.accounts.actions import update_preferences
 from zabota.accounts.models import Agent
+from zabota.channels.email import outbox
+from zabota.channels.email.models import OutboundEmail, OutboundKind, OutboundStatus
 from zabota.core import clock
 from zabota.notifications.actions import mark_read, notify, send_digest
 from zabota.notifications.models import Notification, NotificationKind
@@ -38,13 +43,22 @@ def notice(
     return n
 
 
-def digest_at(agent: Agent, when: datetime) -> bool:
-    with time_machine.travel(when, tick=False):
-        return send_digest(agent=Agent.objects.get(pk=agent.pk))
+DigestAt = Callable[[Agent, datetime], bool]
+
+
+@pytest.fixture
+def digest_at(django_capture_on_commit_callbacks: Any) -> DigestAt:
+    """Run the digest at ``when``; what it queued is sent when its transaction commits."""
+
+    def run(agent: Agent, when: datetime) -> bool:
+        with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
+            return send_digest(agent=Agent.objects.get(pk=agent.pk))
+
+    return run
 
 
 def test_one_email_with_the_unread_notifications_over_an_hour_old(
-    alice_agent: Agent, support_ticket: Ticket, billing_ticket: Ticket, start: datetime
+    alice_agent: Agent, support_ticket: Ticket, billing_ticket: Ticket, start: datetime, digest_at: DigestAt
 ) -> None:
     wants_digest(alice_agent)
     first = notice(alice_agent, support_ticket, start, NotificationKind.ASSIGNED)
@@ -58,6 +72,7 @@ def test_one_email_with_the_unread_notifications_over_an_hour_old(
     assert email.to == ["alice@zabota.test"]
     assert email.subject == "Zabota: 2 unread notifications"
     assert email.extra_headers["Auto-Submitted"] == "auto-generated"
+    assert email.extra_headers["X-Auto-Response-Suppress"] == "All"
     assert f"Ada Admin assigned #{support_ticket.number} to you: Cannot log in" in email.body
     assert f"Ada Admin mentioned you on #{billing_ticket.number}: Invoice is wrong" in email.body
     assert f"/tickets/{support_ticket.number}/" in email.body
@@ -67,7 +82,7 @@ def test_one_email_with_the_unread_notifications_over_an_hour_old(
 
 
 def test_the_digest_is_idempotent_and_at_most_daily(
-    alice_agent: Agent, support_ticket: Ticket, billing_ticket: Ticket, start: datetime
+    alice_agent: Agent, support_ticket: Ticket, billing_ticket: Ticket, start: datetime, digest_at: DigestAt
 ) -> None:
     wants_digest(alice_agent)
     notice(alice_agent, support_ticket, start)
@@ -86,7 +101,12 @@ def test_the_digest_is_idempotent_and_at_most_daily(
 
 
 def test_read_notifications_and_agents_without_a_digest_get_nothing(
-    alice_agent: Agent, bob_other_team: Agent, support_ticket: Ticket, billing_ticket: Ticket, start: datetime
+    alice_agent: Agent,
+    bob_other_team: Agent,
+    support_ticket: Ticket,
+    billing_ticket: Ticket,
+    start: datetime,
+    digest_at: DigestAt,
 ) -> None:
     wants_digest(alice_agent)
     seen = notice(alice_agent, support_ticket, start)
@@ -103,6 +123,7 @@ def test_no_note_body_in_the_email(
     support_ticket: Ticket,
     start: datetime,
     django_capture_on_commit_callbacks: Any,
+    digest_at: DigestAt,
 ) -> None:
     wants_digest(alice_agent)
     with time_machine.travel(start, tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -117,7 +138,7 @@ def test_no_note_body_in_the_email(
 
 
 def test_the_email_is_in_the_agents_language(
-    alice_agent: Agent, support_ticket: Ticket, start: datetime
+    alice_agent: Agent, support_ticket: Ticket, start: datetime, digest_at: DigestAt
 ) -> None:
     wants_digest(alice_agent, locale="ru")
     notice(alice_agent, support_ticket, start)
@@ -128,40 +149,65 @@ def test_the_email_is_in_the_agents_language(
     assert '<html lang="ru">' in html
 
 
-def test_a_failed_send_leaves_the_notifications_for_the_next_run(
-    monkeypatch: pytest.MonkeyPatch, alice_agent: Agent, support_ticket: Ticket, start: datetime
+def test_a_failing_mail_server_delays_the_digest_and_it_is_sent_once_later(
+    monkeypatch: pytest.MonkeyPatch,
+    alice_agent: Agent,
+    support_ticket: Ticket,
+    start: datetime,
+    digest_at: DigestAt,
 ) -> None:
     wants_digest(alice_agent)
     n = notice(alice_agent, support_ticket, start)
 
-    def broken(*args: Any, **kwargs: Any) -> None:
+    def broken(*args: Any, **kwargs: Any) -> int:
         raise OSError("smtp down")
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
-    with pytest.raises(OSError):
-        digest_at(alice_agent, start + timedelta(hours=2))
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", broken)
+    assert digest_at(alice_agent, start + timedelta(hours=2))
+    assert mail.outbox == []
+    [row] = OutboundEmail.objects.all()
+    assert (row.kind, row.status, row.attempts) == (OutboundKind.NOTIFICATION, OutboundStatus.QUEUED, 1)
+    assert row.to == ["alice@zabota.test"]
+    assert "smtp down" in row.last_error
     n.refresh_from_db()
-    assert n.emailed_at is None
+    assert n.emailed_at == start + timedelta(hours=2)  # the outbox owns it now: no second digest
+    assert not digest_at(alice_agent, start + timedelta(hours=3))
+    assert OutboundEmail.objects.count() == 1
+
     monkeypatch.undo()
-    assert digest_at(alice_agent, start + timedelta(hours=3))
+    with time_machine.travel(start + timedelta(hours=3), tick=False):
+        assert outbox.send_due() == 1
+        assert outbox.send_due() == 0
+    [email] = mail.outbox
+    assert email.subject == "Zabota: 1 unread notification"
+    assert "Cannot log in" in email.body
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutboundStatus.SENT, 2)
 
 
 def test_the_hourly_job_sends_every_due_digest(
-    alice_agent: Agent, sam_security: Agent, support_ticket: Ticket, security_ticket: Ticket, start: datetime
+    alice_agent: Agent,
+    sam_security: Agent,
+    support_ticket: Ticket,
+    security_ticket: Ticket,
+    start: datetime,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     wants_digest(alice_agent)
     wants_digest(sam_security)
     notice(alice_agent, support_ticket, start)
     notice(sam_security, security_ticket, start)
     with time_machine.travel(start + timedelta(hours=2), tick=False):
-        assert queue_digests() == 2  # Huey runs tasks immediately in tests
+        with django_capture_on_commit_callbacks(execute=True):
+            assert queue_digests() == 2  # Huey runs tasks immediately in tests
         assert queue_digests() == 0
     assert sorted(e.to[0] for e in mail.outbox) == ["alice@zabota.test", "sam@zabota.test"]
     notice(alice_agent, support_ticket, start + timedelta(hours=3))
     with time_machine.travel(start + timedelta(hours=12), tick=False):
         assert queue_digests() == 0  # Alice had hers less than a day ago
     with time_machine.travel(start + timedelta(hours=26), tick=False):
-        assert queue_digests() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert queue_digests() == 1
     assert len(mail.outbox) == 3
 
 
@@ -171,3 +217,14 @@ def test_the_digest_is_scheduled_hourly() -> None:
     task = notification_digests.task_class()
     assert task.validate_datetime(datetime(2026, 3, 2, 10, 5))
     assert not task.validate_datetime(datetime(2026, 3, 2, 10, 6))
+
+
+def test_the_same_agent_mail_queued_twice_is_one_mail(django_capture_on_commit_callbacks: Any) -> None:
+    fields = {"to": "alice@zabota.test", "subject": "Digest", "body_text": "Hi", "body_html": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = outbox.queue_agent_mail(**fields, purpose="digest:1:2026-03-02T10:00:00+00:00")
+        again = outbox.queue_agent_mail(**fields, purpose="digest:1:2026-03-02T10:00:00+00:00")
+    assert again.pk == first.pk
+    [email] = mail.outbox
+    assert email.extra_headers["Message-ID"] == f"<{first.mail_id}>"
+    assert email.from_email == settings.DEFAULT_FROM_EMAIL

@@ -1,5 +1,9 @@
 """The only writers of notifications: create (from listeners), mark read, email digests.
 
+The digest is written to the email channel's outbox in the transaction that marks its
+notifications emailed; the outbox sends it after commit and retries it when the mail server
+fails (see ``send_digest``).
+
 Every change of an agent's unread count is pushed to their sockets (``agent.<id>``) after
 commit, so the bell in every open tab stays right.
 """
@@ -11,13 +15,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from zabota.accounts.models import Agent
+from zabota.channels.email import outbox
 from zabota.core import clock
 from zabota.notifications.models import Notification
 from zabota.notifications.queries import (
@@ -119,11 +123,14 @@ def mark_ticket_read(*, agent: Agent, ticket_id: int) -> int:
 
 def send_digest(*, agent: Agent, now: datetime | None = None) -> bool:
     """Email ``agent`` their unread notifications that are over an hour old and not yet emailed,
-    at most once per 24 hours; mark them emailed. True when an email went out.
+    at most once per 24 hours; mark them emailed. True when a digest was queued.
 
-    Idempotent and safe to run twice at once: rows are claimed with a conditional UPDATE before
-    sending (only the run that claimed them sends), and released again if sending fails. The
-    email names ticket numbers and subjects only, never message bodies.
+    Idempotent and safe to run twice at once: in one transaction the rows are claimed with a
+    conditional UPDATE (only the run that claimed all of them goes on) and the email is written
+    to the outbox, whose Message-ID is fixed by the agent and ``now``. The outbox sends it after
+    commit and retries a failed send (``zabota.channels.email.outbox``); the notifications stay
+    marked emailed, so the next hourly run never sends them twice. The email names ticket numbers
+    and subjects only, never message bodies.
     """
     now = clock.now() if now is None else now
     if not agent.email_digest or not agent.is_active:
@@ -139,21 +146,26 @@ def send_digest(*, agent: Agent, now: datetime | None = None) -> bool:
     items = [n for n in due if n.ticket_id in visible]
     if not items:
         return False
+    subject, text, html = _render_digest(agent, items)
     ids = [n.pk for n in items]
-    claimed = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=now)
-    if claimed != len(ids):
-        # Another run got (some of) them first; release ours and let the next hour decide.
-        Notification.objects.filter(pk__in=ids, emailed_at=now).update(emailed_at=None)
-        return False
-    try:
-        _email_digest(agent, items)
-    except Exception:
-        Notification.objects.filter(pk__in=ids, emailed_at=now).update(emailed_at=None)
-        raise
+    with transaction.atomic():
+        claimed = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=now)
+        if claimed != len(ids):
+            # Another run got (some of) them first; undo ours and let the next hour decide.
+            transaction.set_rollback(True)
+            return False
+        outbox.queue_agent_mail(
+            to=agent.email,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            purpose=f"digest:{agent.pk}:{now.isoformat()}",
+        )
     return True
 
 
-def _email_digest(agent: Agent, items: list[Notification]) -> None:
+def _render_digest(agent: Agent, items: list[Notification]) -> tuple[str, str, str]:
+    """The digest's subject, text and HTML in the agent's language and time zone."""
     language = agent.locale or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(agent.timezone or settings.TIME_ZONE):
         context = {
@@ -167,12 +179,4 @@ def _email_digest(agent: Agent, items: list[Notification]) -> None:
         ) % {"count": len(items)}
         text = render_to_string("notifications/email/digest.txt", context)
         html = render_to_string("notifications/email/digest.html", context)
-    mail = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[agent.email],
-        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-    )
-    mail.attach_alternative(html, "text/html")
-    mail.send()
+    return subject, text, html

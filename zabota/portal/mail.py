@@ -1,4 +1,11 @@
-"""The sign-in email: in the contact's language, branded with the inbox, marked automatic."""
+"""The sign-in email: in the contact's language, branded with the inbox, marked automatic.
+
+Sent directly by a Huey task, not through the email channel's outbox, on purpose: an outbox row
+keeps the whole mail in the database until it is sent (and after), so it would store a live
+sign-in token, which ``PortalLink`` avoids by keeping only the token's hash. A failed send is
+retried by the task a few times (``zabota/portal/tasks.py``); after that the contact asks for a
+new link, which expires within minutes anyway.
+"""
 
 from __future__ import annotations
 

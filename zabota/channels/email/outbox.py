@@ -22,6 +22,12 @@ password) is retried with exponential backoff; the row becomes ``failed`` only a
 ``DEAD_LETTER_AFTER`` (4 days), or at once on a permanent 5xx answer. The Message-ID never
 changes, so a retry after a crash between the server's 250 and our update is one message in the
 customer's client. The message's delivery state changes only through ``set_delivery_status``.
+
+Mail to our own agents (``queue_agent_mail``: the notification digest) goes through the same
+rows, sending and retries; it has no ticket, message, mailbox or thread, so it changes no
+delivery state and a failure of it alerts no one (``DeliveryFailed`` listeners skip rows
+without a ticket). The portal's sign-in link is the one mail sent directly (see
+``zabota/portal/mail.py``): its row would keep a live sign-in token in the database.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -202,6 +208,34 @@ def _store(route: Route, ticket: Ticket, message: Message | None, **fields: obje
             )
             if message is not None:
                 set_delivery_status(message.pk, DeliveryStatus.QUEUED)
+            publish(OutboundQueued(outbound_id=row.pk))
+    except IntegrityError:
+        return OutboundEmail.objects.get(mail_id=mail_id)
+    return row
+
+
+def queue_agent_mail(*, to: str, subject: str, body_text: str, body_html: str, purpose: str) -> OutboundEmail:
+    """A mail to one of our agents (the notification digest), on no ticket's thread, from
+    ``DEFAULT_FROM_EMAIL`` and marked ``Auto-Submitted: auto-generated``.
+
+    Call it inside the transaction that records why the mail is due: the row commits (or not)
+    with it, and ``OutboundQueued`` sends it after commit; ``send_due`` retries it like a reply.
+    ``purpose`` fixes its Message-ID, so writing the same mail twice is one row (the first)."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    mail_id = outbound_mail_id(f"agent:{purpose}", 0, settings.EMAIL_DOMAIN or address.rpartition("@")[2])
+    try:
+        with transaction.atomic():
+            row = OutboundEmail.objects.create(
+                kind=OutboundKind.NOTIFICATION,
+                from_address=settings.DEFAULT_FROM_EMAIL,
+                to=[to],
+                cc=[],
+                subject=subject,
+                mail_id=mail_id,
+                body_text=body_text,
+                body_html=body_html,
+                auto_submitted="auto-generated",
+            )
             publish(OutboundQueued(outbound_id=row.pk))
     except IntegrityError:
         return OutboundEmail.objects.get(mail_id=mail_id)
