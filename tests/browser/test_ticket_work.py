@@ -62,6 +62,12 @@ def test_alice_opens_replies_notes_and_assigns(browse: Browse, server: Server) -
         == server.cast["agents"]["alice"]["id"]
     )
 
+    # The assignment's own live refresh of the panel arrives over the socket a moment later; let
+    # it land before the next change (seen in CI: a status picked on a panel that the refresh was
+    # replacing that instant was lost; a person never changes a field within those milliseconds).
+    page.wait_for_timeout(400)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
     # Status through the properties panel.
     page.locator("#properties select[name=status]").select_option("pending")
     expect(page.locator(".ticket-meta")).to_contain_text(re.compile("pending", re.I))
