@@ -23,7 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,11 @@ def _send(layer: Any, group: str, msg: dict[str, Any]) -> None:
             logger.warning("live push to %s timed out", group)
         return
     # No socket served by this process (a separate worker, a management command): with Redis
-    # this reaches the web processes; with the in-memory layer there is nobody to reach.
+    # this reaches the web processes; with the in-memory layer there is nobody to reach, so
+    # nothing is sent (an import of thousands of emails would otherwise spin up an event loop
+    # per push for no one).
+    if isinstance(layer, InMemoryChannelLayer):
+        return
     async_to_sync(layer.group_send)(group, msg)
 
 
