@@ -104,6 +104,14 @@ class Team(models.Model):
         default=False, help_text="Only members (and admins) see this team's tickets."
     )
     members = models.ManyToManyField(Agent, related_name="teams", blank=True)
+    lead = models.ForeignKey(
+        Agent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The team lead: told about SLA breaches of the team's tickets.",
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:

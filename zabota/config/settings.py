@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "zabota.web",
     "zabota.portal",
     "zabota.channels.email",
+    "zabota.sla",
+    "zabota.routing",
+    "zabota.rotas",
+    "zabota.triage",
 ]
 
 MIDDLEWARE = [

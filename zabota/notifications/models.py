@@ -15,6 +15,11 @@ class NotificationKind(models.TextChoices):
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
     EMAIL_HELD = "email_held", _("Email held for you to check")
     BOUNCED = "bounced", _("A reply did not reach the customer")
+    SLA_WARNING = "sla_warning", _("SLA target at risk")
+    SLA_BREACH = "sla_breach", _("SLA target breached")
+    ESCALATED = "escalated", _("Escalated to you")
+    INCIDENT = "incident", _("Incident update")
+    ROUTED_BACK = "routed_back", _("Tickets handed back to the queue")
 
 
 class Notification(models.Model):

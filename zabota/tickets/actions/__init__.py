@@ -8,6 +8,7 @@ from zabota.tickets.actions.followers import add_follower, remove_follower
 from zabota.tickets.actions.merge import merge_tickets
 from zabota.tickets.actions.replies import add_note, reply
 from zabota.tickets.actions.saved_views import create_saved_view, delete_saved_view, update_saved_view
+from zabota.tickets.actions.timeline import record_event
 from zabota.tickets.actions.update import update_ticket
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "delete_saved_view",
     "merge_tickets",
     "remove_follower",
+    "record_event",
     "reply",
     "update_saved_view",
     "update_ticket",

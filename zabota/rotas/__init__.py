@@ -1,0 +1,1 @@
+"""Rotas and support duty."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    name = "zabota.routing"
+    label = "routing"
+    verbose_name = "Routing"
+
+    def ready(self) -> None:
+        import zabota.routing.listeners  # noqa: F401  (registers event listeners)

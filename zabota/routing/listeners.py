@@ -1,0 +1,1 @@
+"""Reactions of this context to ticket events (registered by the AppConfig)."""

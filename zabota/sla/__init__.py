@@ -1,0 +1,1 @@
+"""SLA: business-hours calendars, policies and targets, the clocks of each ticket, warnings and breaches."""

@@ -1,0 +1,1 @@
+"""Triage: automatic priority (tier x kind x keywords) and incidents (outages that gather tickets)."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TriageConfig(AppConfig):
+    name = "zabota.triage"
+    label = "triage"
+    verbose_name = "Priority rules and incidents"
+
+    def ready(self) -> None:
+        import zabota.triage.listeners  # noqa: F401  (registers event listeners)
