@@ -186,6 +186,15 @@ class TicketClock(models.Model):
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
 
+    # True while the ticket is pending: the customer owes us a message, so the first and next
+    # response clocks do not run (the resolution clock is paused by its own facts above).
+    responses_paused = models.BooleanField(default=False)
+    # Derived: the resolution target in seconds (to show a paused clock's business time left)
+    # and which metrics count business hours (bits: 1 first response, 2 next response,
+    # 4 resolution), so that a list shows every clock without loading policies.
+    resolution_target = models.PositiveIntegerField(null=True, blank=True)
+    business_metrics = models.PositiveSmallIntegerField(default=0)
+
     due_at = models.DateTimeField(null=True, blank=True)
     warn_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
