@@ -87,6 +87,8 @@ def describe(a: Activity, labels: dict[str, str] | None = None) -> str:
         ) % {"names": ", ".join(names)}
     if a.verb == "changed":
         return _describe_change(a, who, before, after, labels or {})
+    if a.verb in ("routed", "returned_to_queue"):
+        return _describe_routing(a.verb, after if isinstance(after, dict) else {})
     return _("%(actor)s: %(verb)s %(field)s") % {"actor": who, "verb": a.verb, "field": a.field}
 
 
@@ -152,3 +154,24 @@ def _describe_change(a: Activity, who: str, before: Any, after: Any, labels: dic
             return _("%(actor)s snoozed the ticket") % {"actor": who}
         return _("%(actor)s woke the ticket up") % {"actor": who}
     return _("%(actor)s changed %(field)s") % {"actor": who, "field": field}
+
+
+def _describe_routing(verb: str, after: dict[str, Any]) -> str:
+    """The routing context's events: a ticket routed to an agent, or handed back to the queue."""
+    name = _ref(after.get("agent"), "?")
+    if verb == "returned_to_queue":
+        if after.get("reason") == "off_shift":
+            return _("Returned to the queue: %(name)s's shift ended") % {"name": name}
+        return _("Returned to the queue: %(name)s went away") % {"name": name}
+    if after.get("reason") == "fewest_open":
+        why = _("least loaded: %(load)s open tickets") % {"load": after.get("load", 0)}
+    else:
+        why = _("round-robin: next in turn")
+    extras = []
+    if after.get("language"):
+        extras.append(_("speaks %(language)s") % {"language": after["language"]})
+    if after.get("area"):
+        extras.append(_("knows %(area)s") % {"area": after["area"]})
+    if extras:
+        why = "; ".join([why, *extras])
+    return _("Routed to %(name)s (%(why)s)") % {"name": name, "why": why}
