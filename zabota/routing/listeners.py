@@ -1,1 +1,51 @@
-"""Reactions of this context to ticket events (registered by the AppConfig)."""
+"""Reactions of this context to ticket and routing events (registered by the AppConfig).
+
+- A ticket created in a team without an assignee is routed (inline: a handful of queries).
+- A ticket moved to another team, or left without an assignee (someone unassigned it, or it was
+  handed back), is routed again, never to the agent who just gave it up.
+- An agent going away hands back their unanswered tickets; an agent becoming available routes
+  their teams' queues (both as Huey tasks: they may touch many tickets).
+"""
+
+from __future__ import annotations
+
+from zabota.core.events import subscribe
+from zabota.routing.choices import Availability, HandBackReason, RoutingMode
+from zabota.routing.events import AgentStatusChanged
+from zabota.routing.models import TeamRouting
+from zabota.tickets.events import TicketChanged, TicketCreated
+from zabota.tickets.models import Ticket
+
+
+@subscribe(TicketCreated)
+def route_new_ticket(event: TicketCreated) -> None:
+    from zabota.routing.actions import route_ticket
+
+    if Ticket.objects.filter(pk=event.ticket_id, assignee__isnull=True, team__isnull=False).exists():
+        route_ticket(ticket_id=event.ticket_id)
+
+
+@subscribe(TicketChanged)
+def route_returned_ticket(event: TicketChanged) -> None:
+    from zabota.routing.actions import route_ticket
+
+    assignee = event.changes.get("assignee")
+    unassigned = assignee is not None and assignee[1] is None
+    if not unassigned and "team" not in event.changes:
+        return
+    exclude = []
+    if assignee is not None and isinstance(assignee[0], dict) and assignee[0].get("id"):
+        exclude.append(int(assignee[0]["id"]))
+    route_ticket(ticket_id=event.ticket_id, exclude=exclude)
+
+
+@subscribe(AgentStatusChanged)
+def follow_status(event: AgentStatusChanged) -> None:
+    from zabota.routing import tasks
+
+    if event.after == Availability.AWAY:
+        tasks.hand_back_task(event.agent_id, HandBackReason.AWAY)
+    elif event.after == Availability.AVAILABLE:
+        team_ids = TeamRouting.objects.filter(team__members=event.agent_id).exclude(mode=RoutingMode.MANUAL)
+        for team_id in team_ids.values_list("team_id", flat=True):
+            tasks.drain_queue_task(team_id)
