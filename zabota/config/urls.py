@@ -16,5 +16,6 @@ urlpatterns = [
     path("notifications/", include("zabota.notifications.urls")),
     path("customers/", include("zabota.customers.urls")),
     path("", include("zabota.tickets.urls")),
+    path("", include("zabota.sla.urls")),
     path("", include("zabota.web.urls")),
 ]

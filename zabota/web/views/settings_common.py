@@ -23,6 +23,8 @@ SECTIONS = [
     ("inboxes", "/settings/inboxes/", _("Inboxes and branding")),
     ("mailboxes", "/settings/mailboxes/", _("Mailboxes")),
     ("email", "/settings/email/", _("Email: quarantine")),
+    ("sla-calendars", "/settings/sla/calendars/", _("SLA calendars")),
+    ("sla-policies", "/settings/sla/policies/", _("SLA policies")),
 ]
 
 
