@@ -323,8 +323,10 @@ def save_team(
     name: str,
     restricted: bool,
     members: list[Agent],
+    lead: Agent | None = None,
 ) -> Team:
-    """Create a team, or rename it and change its restricted flag and members."""
+    """Create a team, or rename it and change its restricted flag, members and lead (the
+    person told about SLA breaches of the team's tickets; None: no lead)."""
     _require_admin(actor)
     name = (name or "").strip()
     if not name:
@@ -337,11 +339,12 @@ def save_team(
     try:
         with transaction.atomic():
             if team is None:
-                team = Team.objects.create(name=name, restricted=restricted)
+                team = Team.objects.create(name=name, restricted=restricted, lead=lead)
             else:
                 team.name = name
                 team.restricted = restricted
-                team.save(update_fields=["name", "restricted"])
+                team.lead = lead
+                team.save(update_fields=["name", "restricted", "lead"])
             team.members.set(members)
     except IntegrityError as exc:
         raise ValidationFailed(

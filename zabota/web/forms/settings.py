@@ -102,6 +102,13 @@ class TeamForm(forms.Form):
         label=_("Restricted: only members and admins see this team's tickets"), required=False
     )
     members = AgentsField()
+    lead = forms.ModelChoiceField(
+        label=_("Team lead"),
+        queryset=Agent.objects.filter(is_active=True).order_by("name", "email"),
+        required=False,
+        empty_label=_("No lead"),
+        help_text=_("Told about SLA breaches of the team's tickets."),
+    )
 
 
 class TagRenameForm(forms.Form):

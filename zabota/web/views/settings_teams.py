@@ -30,13 +30,14 @@ def team_list(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 restricted=data["restricted"],
                 members=list(data["members"]),
+                lead=data["lead"],
             )
         except DomainError as exc:
             show_error(form, exc)
         else:
             messages.success(request, _("Team %(team)s is created.") % {"team": team.name})
             return redirect("settings-teams")
-    teams = Team.objects.annotate(member_count=Count("members")).order_by("name")
+    teams = Team.objects.select_related("lead").annotate(member_count=Count("members")).order_by("name")
     return page(request, "web/settings/teams.html", "teams", {"teams": teams, "form": form})
 
 
@@ -44,7 +45,12 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
-    initial = {"name": team.name, "restricted": team.restricted, "members": list(team.members.all())}
+    initial = {
+        "name": team.name,
+        "restricted": team.restricted,
+        "members": list(team.members.all()),
+        "lead": team.lead_id,
+    }
     form = TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -55,6 +61,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
                 name=data["name"],
                 restricted=data["restricted"],
                 members=list(data["members"]),
+                lead=data["lead"],
             )
         except DomainError as exc:
             show_error(form, exc)
