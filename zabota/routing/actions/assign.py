@@ -20,11 +20,11 @@ from zabota.core.errors import DomainError
 from zabota.notifications.actions import notify
 from zabota.notifications.models import NotificationKind
 from zabota.routing.choices import HandBackReason, RoutingMode
+from zabota.routing import queries
 from zabota.routing.models import TeamRouting
 from zabota.routing.queries import (
     Candidate,
     candidates,
-    on_shift_ids,
     queued_tickets,
     ticket_area,
     ticket_language,
@@ -174,7 +174,7 @@ def sync_shifts(*, at: datetime | None = None) -> dict[str, list[int]]:
     ended: list[tuple[int, int]] = []
     started_teams: list[int] = []
     for team_id in Team.objects.order_by("id").values_list("id", flat=True):
-        now_on = on_shift_ids(team_id, at)
+        now_on = queries.on_shift_ids(team_id, at)
         with transaction.atomic():
             row = TeamRouting.objects.select_for_update().filter(team_id=team_id).first()
             if now_on is None:
