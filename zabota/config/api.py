@@ -19,6 +19,7 @@ from zabota.accounts.api import router as accounts_router
 from zabota.accounts.auth import TokenAuth
 from zabota.core.errors import DomainError, ValidationFailed
 from zabota.customers.api import router as customers_router
+from zabota.routing.api import router as routing_router
 from zabota.tickets.api import router as tickets_router
 
 logger = logging.getLogger(__name__)
@@ -115,3 +116,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/v1/", tickets_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", accounts_router)
+api.add_router("/v1/", routing_router)
