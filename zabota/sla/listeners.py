@@ -1,1 +1,38 @@
-"""Reactions of this context to ticket events (registered by the AppConfig)."""
+"""Reactions of the SLA context to ticket events (registered by the AppConfig).
+
+Each runs inline after the ticket's transaction commits: updating one clock is a few small
+queries, and the agent who just replied should see the clock stop on the page that refreshes.
+All are idempotent (see ``zabota.sla.actions``).
+"""
+
+from __future__ import annotations
+
+from zabota.core.events import subscribe
+from zabota.sla import actions
+from zabota.tickets.choices import MessageKind
+from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated, TicketsMerged
+
+
+@subscribe(TicketCreated)
+def start_clock(event: TicketCreated) -> None:
+    actions.clock_created(event.ticket_id)
+
+
+@subscribe(MessageAdded)
+def count_reply(event: MessageAdded) -> None:
+    if event.kind == MessageKind.REPLY:
+        actions.message_added(ticket_id=event.ticket_id, message_id=event.message_id)
+
+
+@subscribe(TicketChanged)
+def follow_changes(event: TicketChanged) -> None:
+    # An event without field changes is a timeline row (ours included): nothing to recompute.
+    if event.changes:
+        actions.ticket_changed(event.ticket_id)
+
+
+@subscribe(TicketsMerged)
+def follow_merge(event: TicketsMerged) -> None:
+    # The source is closed now (its clock stops); the target keeps its own facts.
+    actions.ticket_changed(event.source_id)
+    actions.ticket_changed(event.target_id)

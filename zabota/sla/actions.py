@@ -1,0 +1,323 @@
+"""The only writers of SLA clocks: the facts ticket events establish, and the derived columns
+(due, warning and next-check times) recomputed from them in bulk.
+
+Listeners (``zabota.sla.listeners``) call ``clock_created``, ``message_added`` and
+``ticket_changed`` after the ticket's transaction commits; each is idempotent (conditional
+UPDATEs of facts, then a recompute of that one clock), so a repeated or late event does no harm.
+
+``recompute(ticket_ids)`` is the one computation for one clock or a million: it loads the facts
+with one joined query per chunk, computes in Python (``zabota.sla.rules``) and writes with one
+``executemany`` UPDATE per chunk. ``start_recompute(reason=...)`` records a ``RecomputeJob`` and
+enqueues the task that recomputes every unsolved ticket's clock, chunk by chunk, updating the
+job's progress (``done``/``total``) as it goes.
+
+Deliberately not here: the settings pages' saves (``zabota.sla.config``) and the per-minute job
+that fires warnings and breaches (``zabota.sla.jobs``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from zabota.core import clock
+from zabota.customers.models import Contact, Organization
+from zabota.sla.models import RecomputeJob, SlaAlert, TicketClock
+from zabota.sla.rules import AlertKey, Derived, Facts, PolicyBook, compute
+from zabota.tickets.choices import UNSOLVED, MessageKind
+from zabota.tickets.models import Message, Ticket
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 10_000
+
+_C = TicketClock._meta.db_table
+_T = Ticket._meta.db_table
+_CT = Contact._meta.db_table
+_O = Organization._meta.db_table
+_A = SlaAlert._meta.db_table
+
+_FACTS_SQL = f"""
+SELECT c.ticket_id, t.status, t.priority, t.kind, t.channel, t.inbox_id,
+       COALESCE(t.organization_id, rc.organization_id), o.tier_id, t.created_at, t.solved_at,
+       c.policy_id, c.first_response_at, c.awaiting_since, c.resolution_elapsed,
+       c.resolution_running_since, c.resolved_at, c.responses_paused
+FROM {_C} c
+JOIN {_T} t ON t.id = c.ticket_id
+JOIN {_CT} rc ON rc.id = t.requester_id
+LEFT JOIN {_O} o ON o.id = COALESCE(t.organization_id, rc.organization_id)
+"""  # noqa: S608  (table names from the models, values as parameters)
+
+_UPDATE_SQL = f"""
+UPDATE {_C} SET policy_id = %s, resolution_elapsed = %s, resolution_running_since = %s,
+    resolved_at = %s, responses_paused = %s,
+    first_response_due_at = %s, first_response_warn_at = %s,
+    next_response_due_at = %s, next_response_warn_at = %s,
+    resolution_due_at = %s, resolution_warn_at = %s, resolution_target = %s, business_metrics = %s,
+    due_at = %s, warn_at = %s, next_check_at = %s, updated_at = %s
+WHERE ticket_id = %s
+"""  # noqa: S608
+
+_UNSOLVED = tuple(str(s) for s in UNSOLVED)
+
+
+# ------------------------------------------------------------------ time conversions
+
+
+def _ts(value: Any) -> float | None:
+    """Epoch seconds of a datetime column as the driver returns it (aware, naive UTC or text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return float(value.timestamp())
+
+
+def _writer() -> Callable[[float | None], Any]:
+    """A converter of epoch seconds to what this database's driver stores for a datetime."""
+    if connection.vendor == "sqlite":
+        # Django keeps naive UTC text on SQLite; formatting it here is much faster than the
+        # generic adapter for a million rows.
+        def to_sqlite(ts: float | None) -> str | None:
+            if ts is None:
+                return None
+            return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(" ")
+
+        return to_sqlite
+
+    def to_aware(ts: float | None) -> datetime | None:
+        return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+    return to_aware
+
+
+def _facts(row: Sequence[Any]) -> Facts:
+    return Facts(
+        ticket_id=row[0],
+        status=row[1],
+        priority=row[2],
+        kind=row[3],
+        channel=row[4],
+        inbox=row[5],
+        org=row[6],
+        tier=row[7],
+        created_at=_ts(row[8]) or 0.0,
+        solved_at=_ts(row[9]),
+        policy_id=row[10],
+        first_response_at=_ts(row[11]),
+        awaiting_since=_ts(row[12]),
+        resolution_elapsed=row[13] or 0,
+        resolution_running_since=_ts(row[14]),
+        resolved_at=_ts(row[15]),
+        responses_paused=bool(row[16]),
+    )
+
+
+def _params(d: Derived, ticket_id: int, w: Callable[[float | None], Any], now: Any) -> tuple[Any, ...]:
+    return (
+        d.policy_id,
+        d.resolution_elapsed,
+        w(d.resolution_running_since),
+        w(d.resolved_at),
+        d.responses_paused,
+        w(d.first_response_due_at),
+        w(d.first_response_warn_at),
+        w(d.next_response_due_at),
+        w(d.next_response_warn_at),
+        w(d.resolution_due_at),
+        w(d.resolution_warn_at),
+        d.resolution_target,
+        d.business_metrics,
+        w(d.due_at),
+        w(d.warn_at),
+        w(d.next_check_at),
+        now,
+        ticket_id,
+    )
+
+
+def _alerts(where: str, params: Sequence[Any]) -> dict[int, set[AlertKey]]:
+    out: dict[int, set[AlertKey]] = {}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT ticket_id, metric, kind, due_at FROM {_A} WHERE {where}", params)  # noqa: S608
+        for ticket_id, metric, kind, due_at in cur.fetchall():
+            out.setdefault(ticket_id, set()).add((metric, kind, int((_ts(due_at) or 0) + 0.5)))
+    return out
+
+
+def _apply(rows: list[Sequence[Any]], alerts: dict[int, set[AlertKey]], book: PolicyBook, now: float) -> int:
+    """Compute and write the clocks of ``rows`` (fact rows); returns how many were written."""
+    if not rows:
+        return 0
+    w = _writer()
+    stamp = w(now)
+    empty: frozenset[AlertKey] = frozenset()
+    params = []
+    for row in rows:
+        f = _facts(row)
+        params.append(_params(compute(f, book, now, alerts.get(f.ticket_id, empty)), f.ticket_id, w, stamp))
+    with connection.cursor() as cur:
+        cur.executemany(_UPDATE_SQL, params)
+    return len(params)
+
+
+# ------------------------------------------------------------------ recompute
+
+
+def recompute(
+    ticket_ids: Iterable[int], *, book: PolicyBook | None = None, now: datetime | None = None
+) -> int:
+    """Recompute the derived columns of these tickets' clocks (and bring the resolution clock's
+    facts in step with each ticket's status), in chunks. Tickets without a clock are skipped.
+    Returns how many clocks were written."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return 0
+    book = book or PolicyBook.load()
+    now_ts = (now or clock.now()).timestamp()
+    written = 0
+    step = 900  # under every database's limit on query parameters
+    for i in range(0, len(ids), step):
+        part = ids[i : i + step]
+        marks = ",".join(["%s"] * len(part))
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(f"{_FACTS_SQL} WHERE c.ticket_id IN ({marks})", part)
+                rows = cur.fetchall()
+            alerts = _alerts(f"ticket_id IN ({marks})", part)
+            written += _apply(rows, alerts, book, now_ts)
+    return written
+
+
+def recompute_unsolved(
+    *, after_id: int = 0, limit: int = CHUNK, book: PolicyBook, now: datetime | None = None
+) -> tuple[int, int]:
+    """Recompute the next ``limit`` unsolved tickets' clocks after ticket id ``after_id``
+    (keyset pagination). Returns (how many, the last ticket id) — (0, after_id) at the end."""
+    now_ts = (now or clock.now()).timestamp()
+    marks = ",".join(["%s"] * len(_UNSOLVED))
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                f"{_FACTS_SQL} WHERE c.ticket_id > %s AND t.status IN ({marks}) ORDER BY c.ticket_id LIMIT %s",
+                [after_id, *_UNSOLVED, limit],
+            )
+            rows = cur.fetchall()
+        if not rows:
+            return 0, after_id
+        alerts = _alerts("ticket_id > %s AND ticket_id <= %s", [after_id, rows[-1][0]])
+        return _apply(rows, alerts, book, now_ts), rows[-1][0]
+
+
+def count_unsolved() -> int:
+    return TicketClock.objects.filter(ticket__status__in=_UNSOLVED).count()
+
+
+def recompute_all(*, job: RecomputeJob | None = None, chunk: int = CHUNK) -> int:
+    """Recompute every unsolved ticket's clock now, in chunks; updates ``job``'s progress."""
+    book = PolicyBook.load()
+    now = clock.now()
+    if job is not None:
+        job.total = count_unsolved()
+        job.started_at = clock.now()
+        job.save(update_fields=["total", "started_at"])
+    done, last = 0, 0
+    while True:
+        n, last = recompute_unsolved(after_id=last, limit=chunk, book=book, now=now)
+        if not n:
+            break
+        done += n
+        if job is not None:
+            RecomputeJob.objects.filter(pk=job.pk).update(done=done)
+    if job is not None:
+        RecomputeJob.objects.filter(pk=job.pk).update(
+            done=done, total=max(done, job.total), finished_at=clock.now()
+        )
+    return done
+
+
+def start_recompute(*, reason: str) -> RecomputeJob:
+    """Record a recompute job and run it in the background once the current transaction
+    commits (an admin changed a policy or a calendar). The page polls the job's progress."""
+    job = RecomputeJob.objects.create(reason=reason[:200], total=count_unsolved())
+
+    def enqueue() -> None:
+        from zabota.sla.tasks import run_recompute
+
+        run_recompute(job.pk)
+
+    transaction.on_commit(enqueue)
+    return job
+
+
+def run_recompute(job_id: int) -> None:
+    """Run a recorded job (the task's body). A job that has finished is not run again."""
+    job = RecomputeJob.objects.filter(pk=job_id, finished_at__isnull=True).first()
+    if job is None:
+        return
+    try:
+        recompute_all(job=job)
+    except Exception as exc:
+        logger.exception("SLA recompute job %s failed", job_id)
+        RecomputeJob.objects.filter(pk=job_id).update(error=str(exc)[:2000], finished_at=clock.now())
+        raise
+
+
+# ------------------------------------------------------------------ clock facts from events
+
+
+def ensure_clocks(ticket_ids: Iterable[int]) -> None:
+    """Create missing clock rows (the resolution clock starting at the ticket's creation)."""
+    ids = list(ticket_ids)
+    have = set(TicketClock.objects.filter(ticket_id__in=ids).values_list("ticket_id", flat=True))
+    missing = [i for i in ids if i not in have]
+    if not missing:
+        return
+    created = Ticket.objects.filter(pk__in=missing).values_list("pk", "created_at")
+    TicketClock.objects.bulk_create(
+        [TicketClock(ticket_id=pk, resolution_running_since=at) for pk, at in created], ignore_conflicts=True
+    )
+
+
+def clock_created(ticket_id: int) -> None:
+    """A ticket was created: its clock starts (first response and resolution from creation)."""
+    ensure_clocks([ticket_id])
+    recompute([ticket_id])
+
+
+def message_added(*, ticket_id: int, message_id: int) -> None:
+    """A public reply: an agent's answers the customer (first response, then the next response
+    clock stops); a customer's after our first response starts the next response clock."""
+    msg = (
+        Message.objects.filter(pk=message_id, kind=MessageKind.REPLY)
+        .values("created_at", "author_agent_id", "author_contact_id")
+        .first()
+    )
+    if msg is None:
+        return
+    ensure_clocks([ticket_id])
+    at = msg["created_at"]
+    clocks = TicketClock.objects.filter(ticket_id=ticket_id)
+    with transaction.atomic():
+        if msg["author_agent_id"]:
+            clocks.filter(first_response_at__isnull=True).update(first_response_at=at)
+            clocks.filter(awaiting_since__lte=at).update(awaiting_since=None)
+        elif msg["author_contact_id"]:
+            clocks.filter(
+                first_response_at__isnull=False, first_response_at__lte=at, awaiting_since__isnull=True
+            ).update(awaiting_since=at)
+    recompute([ticket_id])
+
+
+def ticket_changed(ticket_id: int) -> None:
+    """A field changed: bring the resolution clock in step with the status, pick the policy
+    again and recompute. Team and assignee changes change nothing here (hand-offs keep the
+    clock), but recomputing is harmless, so this does not need to know which field changed."""
+    ensure_clocks([ticket_id])
+    recompute([ticket_id])
