@@ -89,6 +89,8 @@ def describe(a: Activity, labels: dict[str, str] | None = None) -> str:
         return _describe_change(a, who, before, after, labels or {})
     if a.verb in ("routed", "returned_to_queue"):
         return _describe_routing(a.verb, after if isinstance(after, dict) else {})
+    if a.verb == "priority_auto" or a.verb.startswith("incident_"):
+        return _describe_triage(a.verb, who, after if isinstance(after, dict) else {})
     return _("%(actor)s: %(verb)s %(field)s") % {"actor": who, "verb": a.verb, "field": a.field}
 
 
@@ -175,3 +177,41 @@ def _describe_routing(verb: str, after: dict[str, Any]) -> str:
     if extras:
         why = "; ".join([why, *extras])
     return _("Routed to %(name)s (%(why)s)") % {"name": name, "why": why}
+
+
+def _describe_triage(verb: str, who: str, after: dict[str, Any]) -> str:
+    """The triage context's events: automatic priority (and why), incidents and their links."""
+    if verb == "priority_auto":
+        reasons = []
+        for w in after.get("why") or []:
+            if not isinstance(w, dict):
+                continue
+            if "tier" in w:
+                reasons.append(_("tier %(tier)s") % {"tier": w["tier"]})
+            elif "kind" in w:
+                reasons.append(_("kind %(kind)s") % {"kind": _kind(w["kind"])})
+            elif "keyword" in w:
+                reasons.append(_("keyword «%(keyword)s»") % {"keyword": w["keyword"]})
+        if not reasons:
+            reasons = [str(r) for r in after.get("reasons") or []]
+        return _("Priority set to %(priority)s automatically: %(reasons)s") % {
+            "priority": _priority(after.get("priority")),
+            "reasons": ", ".join(reasons) or _("a priority rule"),
+        }
+    number = after.get("incident")
+    if verb == "incident_marked":
+        return _("%(actor)s marked this ticket as an incident") % {"actor": who}
+    if verb == "incident_unmarked":
+        return _("%(actor)s unmarked this ticket as an incident") % {"actor": who}
+    if verb == "incident_linked":
+        return _("%(actor)s linked this ticket to incident #%(number)s") % {"actor": who, "number": number}
+    if verb == "incident_unlinked":
+        return _("%(actor)s unlinked this ticket from incident #%(number)s") % {"actor": who, "number": number}
+    if verb == "incident_tickets_linked":
+        tickets = [f"#{n}" for n in after.get("tickets") or []]
+        return ngettext(
+            "%(actor)s linked ticket %(tickets)s to this incident",
+            "%(actor)s linked tickets %(tickets)s to this incident",
+            len(tickets),
+        ) % {"actor": who, "tickets": ", ".join(tickets)}
+    return _("%(actor)s: %(verb)s") % {"actor": who, "verb": verb}
