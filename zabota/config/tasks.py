@@ -57,3 +57,12 @@ def email_process_pending() -> None:
     from zabota.channels.email.ingest import process_pending
 
     process_pending()
+
+
+# Every minute — SLA: fire the warnings and breaches whose time has come (clocks claimed by a
+# conditional UPDATE on next_check_at, each alert recorded once), so none fires over 60 s late.
+@db_periodic_task(crontab(minute="*"))
+def sla_check_due() -> None:
+    from zabota.sla.jobs import check_due
+
+    check_due()

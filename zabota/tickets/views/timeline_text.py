@@ -91,6 +91,8 @@ def describe(a: Activity, labels: dict[str, str] | None = None) -> str:
         return _describe_routing(a.verb, after if isinstance(after, dict) else {})
     if a.verb == "priority_auto" or a.verb.startswith("incident_"):
         return _describe_triage(a.verb, who, after if isinstance(after, dict) else {})
+    if a.verb in ("sla_warning", "sla_breach"):
+        return _describe_sla(a.verb, after if isinstance(after, dict) else {})
     return _("%(actor)s: %(verb)s %(field)s") % {"actor": who, "verb": a.verb, "field": a.field}
 
 
@@ -215,3 +217,27 @@ def _describe_triage(verb: str, who: str, after: dict[str, Any]) -> str:
             len(tickets),
         ) % {"actor": who, "tickets": ", ".join(tickets)}
     return _("%(actor)s: %(verb)s") % {"actor": who, "verb": verb}
+
+
+def _describe_sla(verb: str, after: dict[str, Any]) -> str:
+    """The SLA context's alerts: a target at risk (the warning share used) or breached."""
+    from zabota.sla.models import Metric
+
+    try:
+        metric = str(Metric(after.get("metric")).label)
+    except ValueError:
+        metric = str(after.get("metric") or "?")
+    policy = str(after.get("policy") or "")
+    if verb == "sla_breach":
+        if policy:
+            return _("SLA breached: %(metric)s target of policy %(policy)s missed") % {
+                "metric": metric,
+                "policy": policy,
+            }
+        return _("SLA breached: %(metric)s target missed") % {"metric": metric}
+    if policy:
+        return _("SLA at risk: %(metric)s target of policy %(policy)s is nearly due") % {
+            "metric": metric,
+            "policy": policy,
+        }
+    return _("SLA at risk: %(metric)s target is nearly due") % {"metric": metric}
