@@ -60,7 +60,9 @@ def _recompute(reason: str) -> RecomputeJob:
 def _name(name: str, what: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationFailed(gettext("Give the %(what)s a name.") % {"what": what}, fields={"name": "required"})
+        raise ValidationFailed(
+            gettext("Give the %(what)s a name.") % {"what": what}, fields={"name": "required"}
+        )
     if len(name) > 100:
         raise ValidationFailed(gettext("A name has at most 100 characters."), fields={"name": "too_long"})
     return name
@@ -120,7 +122,9 @@ def clean_hours(hours: dict[str, Any]) -> dict[str, list[list[str]]]:
 
 def supported_countries() -> dict[str, list[str]]:
     """Country codes the ``holidays`` package knows, each with its subdivision codes."""
-    return {code: list(subdivisions) for code, subdivisions in holidays_lib.list_supported_countries().items()}
+    return {
+        code: list(subdivisions) for code, subdivisions in holidays_lib.list_supported_countries().items()
+    }
 
 
 def save_calendar(
@@ -209,7 +213,9 @@ def _touch(calendar: Calendar) -> None:
     calendar.save(update_fields=["updated_at"])
 
 
-def add_holiday(*, actor: Agent, calendar: Calendar, day: date, name: str = "") -> tuple[Holiday, RecomputeJob]:
+def add_holiday(
+    *, actor: Agent, calendar: Calendar, day: date, name: str = ""
+) -> tuple[Holiday, RecomputeJob]:
     """Close ``calendar`` on ``day`` (on top of its country's holidays)."""
     _require_admin(actor)
     if not isinstance(day, date) or not 1900 <= day.year <= 9000:
@@ -281,7 +287,9 @@ class Conditions:
 def _check_conditions(conditions: Conditions) -> None:
     bad = [c for c in conditions.channels if c not in Channel.values]
     if bad:
-        raise ValidationFailed(gettext("Unknown channel %(c)s.") % {"c": bad[0]}, fields={"channels": "invalid"})
+        raise ValidationFailed(
+            gettext("Unknown channel %(c)s.") % {"c": bad[0]}, fields={"channels": "invalid"}
+        )
     bad_priorities = [p for p in conditions.priorities if p not in Priority.values]
     if bad_priorities:
         raise ValidationFailed(gettext("Unknown priority."), fields={"priorities": "invalid"})
@@ -309,7 +317,8 @@ def _check_targets(targets: list[TargetSpec]) -> None:
         key = (target.metric, target.channel)
         if key in seen:
             raise ValidationFailed(
-                gettext("Two targets for %(metric)s on the same channel.") % {"metric": Metric(target.metric).label},
+                gettext("Two targets for %(metric)s on the same channel.")
+                % {"metric": Metric(target.metric).label},
                 fields={"targets": "duplicate"},
             )
         seen.add(key)
@@ -318,14 +327,22 @@ def _check_targets(targets: list[TargetSpec]) -> None:
 def _check_escalations(escalations: list[EscalationSpec]) -> None:
     for rule in escalations:
         if rule.metric and rule.metric not in Metric.values:
-            raise ValidationFailed(gettext("Unknown metric of an escalation."), fields={"escalations": "invalid"})
+            raise ValidationFailed(
+                gettext("Unknown metric of an escalation."), fields={"escalations": "invalid"}
+            )
         if rule.action not in EscalationAction.values:
-            raise ValidationFailed(gettext("Choose what the escalation does."), fields={"escalations": "invalid"})
+            raise ValidationFailed(
+                gettext("Choose what the escalation does."), fields={"escalations": "invalid"}
+            )
         if rule.action == EscalationAction.ASSIGN_TEAM and rule.team is None:
             raise ValidationFailed(
-                gettext("Choose the team to reassign breached tickets to."), fields={"escalations": "required"}
+                gettext("Choose the team to reassign breached tickets to."),
+                fields={"escalations": "required"},
             )
-        if rule.action in (EscalationAction.ASSIGN_AGENT, EscalationAction.NOTIFY_AGENT) and rule.agent is None:
+        if (
+            rule.action in (EscalationAction.ASSIGN_AGENT, EscalationAction.NOTIFY_AGENT)
+            and rule.agent is None
+        ):
             raise ValidationFailed(
                 gettext("Choose the person the escalation reassigns to or notifies."),
                 fields={"escalations": "required"},

@@ -47,7 +47,9 @@ def parse_day(text: str) -> list[list[str]]:
             continue
         match = _INTERVAL.match(part)
         if match is None:
-            raise forms.ValidationError(_("Write the hours like 09:00-18:00 (several: 09:00-13:00, 14:00-18:00)."))
+            raise forms.ValidationError(
+                _("Write the hours like 09:00-18:00 (several: 09:00-13:00, 14:00-18:00).")
+            )
         out.append([t.zfill(5) for t in match.groups()])
     return out
 
@@ -199,7 +201,9 @@ class TargetForm(forms.Form):
     """One row of the targets table; a row without an amount is ignored."""
 
     metric = forms.ChoiceField(label=_("Metric"), choices=Metric.choices)
-    channel = forms.ChoiceField(label=_("Channel"), choices=channel_choices(_("Every channel")), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=channel_choices(_("Every channel")), required=False
+    )
     amount = forms.IntegerField(label=_("Within"), min_value=1, max_value=527040, required=False)
     unit = forms.ChoiceField(
         label=_("Unit"),
@@ -234,9 +238,7 @@ class EscalationForm(forms.Form):
     metric = forms.ChoiceField(
         label=_("On a breach of"), choices=[("", _("Any target")), *Metric.choices], required=False
     )
-    action = forms.ChoiceField(
-        label=_("Do"), choices=[("", "—"), *EscalationAction.choices], required=False
-    )
+    action = forms.ChoiceField(label=_("Do"), choices=[("", "—"), *EscalationAction.choices], required=False)
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.order_by("name"), required=False, empty_label="—"
     )
@@ -252,7 +254,10 @@ class EscalationForm(forms.Form):
         if not data.get("action"):
             return None
         return EscalationSpec(
-            metric=data.get("metric") or "", action=data["action"], team=data.get("team"), agent=data.get("agent")
+            metric=data.get("metric") or "",
+            action=data["action"],
+            team=data.get("team"),
+            agent=data.get("agent"),
         )
 
 

@@ -97,7 +97,12 @@ def calendar_edit(request: HttpRequest, calendar_id: int) -> HttpResponse:
 
 
 def _edit_page(
-    request: HttpRequest, calendar: Calendar, *, form: CalendarForm, holiday_form: HolidayForm, status: int = 200
+    request: HttpRequest,
+    calendar: Calendar,
+    *,
+    form: CalendarForm,
+    holiday_form: HolidayForm,
+    status: int = 200,
 ) -> HttpResponse:
     return page(
         request,
@@ -132,7 +137,10 @@ def holiday_add(request: HttpRequest, calendar_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             _holiday, job = config.add_holiday(
-                actor=actor(request), calendar=calendar, day=form.cleaned_data["date"], name=form.cleaned_data["name"]
+                actor=actor(request),
+                calendar=calendar,
+                day=form.cleaned_data["date"],
+                name=form.cleaned_data["name"],
             )
         except DomainError as exc:
             show_error(form, exc)
@@ -163,7 +171,11 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("settings/sla/calendars/", calendar_list, name="settings-sla-calendars"),
     path("settings/sla/calendars/<int:calendar_id>/", calendar_edit, name="settings-sla-calendar"),
-    path("settings/sla/calendars/<int:calendar_id>/delete/", calendar_delete, name="settings-sla-calendar-delete"),
+    path(
+        "settings/sla/calendars/<int:calendar_id>/delete/",
+        calendar_delete,
+        name="settings-sla-calendar-delete",
+    ),
     path("settings/sla/calendars/<int:calendar_id>/holidays/", holiday_add, name="settings-sla-holiday-add"),
     path(
         "settings/sla/calendars/<int:calendar_id>/holidays/<int:holiday_id>/delete/",

@@ -34,7 +34,9 @@ def _summary(policy: Policy) -> list[str]:
     out = []
     for t in policy.targets.all():
         shown = TargetForm.initial_for(t.minutes)
-        amount = f"{shown['amount']} {({'minutes': _('min'), 'hours': _('h'), 'days': _('d')})[shown['unit']]}"
+        amount = (
+            f"{shown['amount']} {({'minutes': _('min'), 'hours': _('h'), 'days': _('d')})[shown['unit']]}"
+        )
         channel = f" ({t.channel})" if t.channel else ""
         business = "" if t.business_hours else " · 24/7"
         out.append(f"{METRIC_LABELS.get(t.metric, t.metric)}: {amount}{channel}{business}")
@@ -82,7 +84,12 @@ def _forms(request: HttpRequest, policy: Policy | None) -> tuple[PolicyForm, Any
             "pause_on_hold": policy.pause_on_hold,
         }
         targets = [
-            {"metric": t.metric, "channel": t.channel, "business_hours": t.business_hours, **TargetForm.initial_for(t.minutes)}
+            {
+                "metric": t.metric,
+                "channel": t.channel,
+                "business_hours": t.business_hours,
+                **TargetForm.initial_for(t.minutes),
+            }
             for t in policy.targets.order_by("metric", "channel")
         ]
         escalations = [

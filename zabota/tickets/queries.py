@@ -156,7 +156,15 @@ def access_ticket_by_number(actor: Actor, number: int) -> Ticket:
 
 # --- Listing ---------------------------------------------------------------------------------
 
-SORTS = ("queue", "newest", "oldest", "updated", "status", "assignee", "requester")
+SORTS = ("queue", "newest", "oldest", "updated", "status", "assignee", "requester", "due")
+# "due": the nearest SLA due time first (``TicketClock.due_at``, index ``sla_clock_due``), then the
+# tickets with no running clock (newest-first ids do not matter there: oldest first). Read as two
+# index ranges in turn, see ``_fetch_by_due``.
+# SLA states a list can filter on (``TicketFilter.sla``), any of them: "breached" (a running
+# clock's due time has passed), "at_risk" (past its warning time, not yet due), "paused" (a
+# policy applies but the clocks wait: the ticket is pending, or on hold under a pausing policy),
+# "none" (no policy applies).
+SLA_STATES = ("at_risk", "breached", "paused", "none")
 # "status": the workflow order (new, open, pending, on hold, solved, closed), each status in queue
 # order: one index range per status (``ticket_status_queue``), read in turn until a page is full.
 STATUS_ORDER: tuple[str, ...] = tuple(Status.values)
@@ -204,6 +212,8 @@ class TicketFilter:
     updated_since: datetime | None = None
     updated_before: datetime | None = None
     solved_since: datetime | None = None
+    sla: list[str] = field(default_factory=list)
+    sla_due_before: datetime | None = None
     sort: str = "newest"
 
     def tag_names(self) -> list[str]:
@@ -221,6 +231,9 @@ class TicketFilter:
         bad = [c for c in self.channel if c not in Channel.values]
         if bad:
             raise ValidationFailed(f"unknown channel {bad[0]!r}", fields={"channel": "invalid"})
+        bad = [s for s in self.sla if s not in SLA_STATES]
+        if bad:
+            raise ValidationFailed(f"sla must be one of {', '.join(SLA_STATES)}", fields={"sla": "invalid"})
         if self.sort not in SORTS:
             raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", fields={"sort": "invalid"})
         if any(len(name) > 64 for name in self.tag_names()):
@@ -404,7 +417,29 @@ def _filtered(qs: QuerySet[Ticket], flt: TicketFilter) -> QuerySet[Ticket]:
         # A ticket is touched when it is solved, so updated_at >= solved_at: the redundant
         # bound lets the planner read "solved recently" as a short range of the updated_at index.
         qs = qs.filter(solved_at__gte=flt.solved_since, updated_at__gte=flt.solved_since)
+    if flt.sla:
+        qs = qs.filter(sla_q(flt.sla, clock.now()))
+    if flt.sla_due_before is not None:
+        qs = qs.filter(sla__due_at__lt=flt.sla_due_before)
     return qs
+
+
+def sla_q(states: Sequence[str], now: datetime) -> Q:
+    """Tickets in any of the SLA ``states`` (``SLA_STATES``) at ``now``, on the ticket's clock
+    row (``zabota.sla.models.TicketClock``, reached as ``sla``)."""
+    q = Q(pk__in=[])
+    for state in dict.fromkeys(states):
+        if state == "breached":
+            q |= Q(sla__due_at__lt=now)
+        elif state == "at_risk":
+            q |= Q(sla__warn_at__lte=now, sla__due_at__gte=now)
+        elif state == "paused":
+            q |= Q(sla__policy__isnull=False, sla__resolved_at__isnull=True, sla__due_at__isnull=True) & (
+                Q(sla__responses_paused=True) | Q(sla__resolution_running_since__isnull=True)
+            )
+        elif state == "none":
+            q |= Q(sla__isnull=True) | Q(sla__policy__isnull=True)
+    return q
 
 
 def _base_queryset(actor: Agent, flt: TicketFilter) -> QuerySet[Ticket]:
@@ -548,6 +583,9 @@ def _cursor_for(sort: str, key: KeyRow) -> str:
         return _cursor_encode([STATUS_ORDER.index(key[3]), key[1], key[0]])
     if sort in NAME_SORTS:
         return _cursor_encode([key[4], key[0]])
+    if sort == "due":
+        due = key[4]
+        return _cursor_encode([0 if due is not None else 1, due.isoformat() if due else _NO_DUE, key[0]])
     return _cursor_encode([key[0]])
 
 
@@ -594,6 +632,8 @@ def list_tickets(
             )
     if flt.sort == "status":
         keys = _fetch_by_status(actor, flt, tags, cursor, limit + 1)
+    elif flt.sort == "due":
+        keys = _fetch_by_due(actor, flt, tags, cursor, limit + 1)
     else:
         order, after = _keyset(flt.sort, cursor)
         base = _base_queryset(actor, flt)
@@ -612,6 +652,37 @@ def list_tickets(
         items=load_rows([k[0] for k in keys], snippets=snippets),
         next_cursor=_cursor_for(flt.sort, keys[-1]) if has_more and keys else None,
     )
+
+
+_NO_DUE = "1970-01-01T00:00:00+00:00"  # the cursor's due time once past the tickets with one
+
+
+def _fetch_by_due(actor: Agent, flt: TicketFilter, tags: TagPlan, cursor: str | None, n: int) -> list[KeyRow]:
+    """The first ``n`` keys in "due" order: tickets whose clock has a due time, nearest first
+    (a range of the ``sla_clock_due`` index joined to tickets by primary key), then tickets
+    without one by id. Two queries at most; the cursor says which part it is in
+    (``[part, due_at, id]``). Keys end with the due time, for the cursor."""
+    part, after_due, after_id = 0, None, None
+    if cursor:
+        part, after_due, after_id = _cursor_decode(cursor, "idi")
+    found: list[KeyRow] = []
+    fields = (*KEY_FIELDS, "sla__due_at")
+    if part == 0:
+        base = _base_queryset(actor, flt).filter(sla__due_at__isnull=False)
+        if after_due is not None:
+            base = base.filter(Q(sla__due_at__gt=after_due) | Q(sla__due_at=after_due, id__gt=after_id))
+        ranges = _ranges(base, flt, tags)
+        assert ranges is not None
+        found = _fetch_keys(ranges, ["sla__due_at", "id"], "due", n, fields)
+        after_id = None
+    if len(found) < n:
+        base = _base_queryset(actor, flt).filter(Q(sla__isnull=True) | Q(sla__due_at__isnull=True))
+        if part == 1 and after_id is not None:
+            base = base.filter(id__gt=after_id)
+        ranges = _ranges(base, flt, tags)
+        assert ranges is not None
+        found += _fetch_keys(ranges, ["id"], "oldest", n - len(found), fields)
+    return found
 
 
 def _fetch_by_status(

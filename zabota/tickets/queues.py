@@ -27,7 +27,7 @@ from zabota.core import clock
 from zabota.core.errors import NotFound
 from zabota.tickets.choices import Channel, Kind, Priority, Status
 from zabota.tickets.models import SavedView
-from zabota.tickets.queries import MAX_FILTER_TAGS, SORTS, TicketFilter, open_team_ids
+from zabota.tickets.queries import MAX_FILTER_TAGS, SLA_STATES, SORTS, TicketFilter, open_team_ids
 
 ACTIVE = [Status.NEW.value, Status.OPEN.value]
 UNSOLVED = [Status.NEW.value, Status.OPEN.value, Status.PENDING.value, Status.ON_HOLD.value]
@@ -50,6 +50,9 @@ BUILTIN_VIEWS: tuple[BuiltinView, ...] = (
     BuiltinView("pending", pgettext_lazy("inbox view", "Pending"), "updated"),
     BuiltinView("on-hold", pgettext_lazy("inbox view", "On hold"), "updated"),
     BuiltinView("solved", _("Solved recently"), "updated"),
+    # SLA: unsolved tickets whose nearest clock is past its warning time / its due time.
+    BuiltinView("at-risk", _("At risk"), "due"),
+    BuiltinView("breached", _("Breached"), "due"),
 )
 BUILTIN_BY_SLUG = {v.slug: v for v in BUILTIN_VIEWS}
 
@@ -75,6 +78,10 @@ def builtin_filter(agent: Agent, slug: str, *, sort: str | None = None) -> Ticke
         flt.status = [Status.ON_HOLD.value]
     elif slug == "solved":
         flt.status, flt.solved_since = [Status.SOLVED.value], clock.now() - SOLVED_RECENTLY
+    elif slug == "at-risk":
+        flt.status, flt.sla = list(UNSOLVED), ["at_risk"]
+    elif slug == "breached":
+        flt.status, flt.sla = list(UNSOLVED), ["breached"]
     return flt
 
 
@@ -108,6 +115,17 @@ def _day(value: Any, *, next_day: bool = False) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _moment(value: Any) -> datetime | None:
+    """An ISO date and time (a naive one in the current timezone: the viewing agent's)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is None or not 1900 <= moment.year <= 9000:
+        return None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 def saved_filter(agent: Agent, filters: dict[str, Any], *, sort: str | None = None) -> TicketFilter:
     """A ``TicketFilter`` from a saved view's JSON (the inbox filter form's cleaned values).
 
@@ -130,6 +148,8 @@ def saved_filter(agent: Agent, filters: dict[str, Any], *, sort: str | None = No
         created_before=_day(data.get("created_to"), next_day=True),
         updated_since=_day(data.get("updated_from")),
         updated_before=_day(data.get("updated_to"), next_day=True),
+        sla=_strings(data.get("sla"), list(SLA_STATES)),
+        sla_due_before=_moment(data.get("sla_due_before")),
     )
     tags = data.get("tag")  # a list; a single string in views saved before tags were a list
     for tag in [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []:

@@ -30,6 +30,13 @@ SORT_CHOICES = [
     ("status", _("Status")),
     ("assignee", _("Assignee")),
     ("requester", _("Requester")),
+    ("due", _("Nearest SLA due time")),
+]
+SLA_CHOICES = [
+    ("at_risk", _("At risk")),
+    ("breached", _("Breached")),
+    ("paused", _("Paused")),
+    ("none", _("No SLA")),
 ]
 PRIORITY_CHOICES = [(p.name.lower(), p.label) for p in sorted(Priority, reverse=True)]
 FILTER_KEYS = (
@@ -51,6 +58,8 @@ FILTER_KEYS = (
     "created_to",
     "updated_from",
     "updated_to",
+    "sla",
+    "sla_due_before",
     "sort",
 )
 DATE_KEYS = ("created_from", "created_to", "updated_from", "updated_to")
@@ -121,6 +130,14 @@ class InboxFilterForm(forms.Form):
     created_to = forms.DateField(label=_("Created on or before"), required=False, widget=DateInput)
     updated_from = forms.DateField(label=_("Updated on or after"), required=False, widget=DateInput)
     updated_to = forms.DateField(label=_("Updated on or before"), required=False, widget=DateInput)
+    sla = forms.MultipleChoiceField(
+        label=_("SLA"), choices=SLA_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    sla_due_before = forms.DateTimeField(
+        label=_("SLA due before"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
 
     def __init__(

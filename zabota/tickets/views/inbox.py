@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zabota.accounts.models import Agent
 from zabota.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from zabota.sla.views_clocks import attach_row_clocks
 from zabota.tickets import actions, queries
 from zabota.tickets.actions.bulk import BulkOutcome
 from zabota.tickets.choices import Priority, Status
@@ -138,8 +139,10 @@ def _list_context(
     explicit_sort = request.GET.get("sort") in SORTS
     sort_param = flt.sort if explicit_sort else None
     sort_links = {s: _url(here, {**base, "sort": s}) for s in SORTS}
+    rows = [present(r) for r in page.items]
+    attach_row_clocks(rows)  # each row's nearest SLA clock: one query for the page
     return {
-        "rows": [present(r) for r in page.items],
+        "rows": rows,
         "sort": flt.sort,
         "sort_links": sort_links,
         "number_sort": "oldest" if flt.sort == "newest" else "newest",
@@ -237,6 +240,8 @@ BUILTIN_FORM: dict[str, dict[str, Any]] = {
     "pending": {"status": ["pending"]},
     "on-hold": {"status": ["on_hold"]},
     "solved": {"status": ["solved"]},
+    "at-risk": {"status": list(UNSOLVED), "sla": ["at_risk"]},
+    "breached": {"status": list(UNSOLVED), "sla": ["breached"]},
 }
 
 
