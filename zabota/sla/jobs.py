@@ -95,7 +95,12 @@ def _escalate(ticket: Ticket, policy_id: int | None, metric: str) -> None:
                 if current < Priority.URGENT:
                     update_ticket(actor=None, ticket_id=ticket.pk, priority=current + 1)
             elif rule.action == EscalationAction.ASSIGN_TEAM and rule.team is not None:
-                update_ticket(actor=None, ticket_id=ticket.pk, team=rule.team)
+                # To the team's queue, unless the assignee works in that team already.
+                assignee_id = Ticket.objects.values_list("assignee_id", flat=True).get(pk=ticket.pk)
+                if assignee_id and rule.team.members.filter(pk=assignee_id).exists():
+                    update_ticket(actor=None, ticket_id=ticket.pk, team=rule.team)
+                else:
+                    update_ticket(actor=None, ticket_id=ticket.pk, team=rule.team, assignee=None)
             elif rule.action == EscalationAction.ASSIGN_AGENT and rule.agent is not None:
                 update_ticket(actor=None, ticket_id=ticket.pk, assignee=rule.agent)
             elif rule.action == EscalationAction.NOTIFY_AGENT and rule.agent_id is not None:

@@ -1,0 +1,200 @@
+"""The per-minute job: warnings and breaches fire at most 60 s late, once, on the timeline, to
+the assignee and the team lead (never to customers), and escalation rules run on a breach."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from tests.sla.conftest import MONDAY
+from tests.support import make_agent, open_ticket
+from zabota.accounts.models import Agent, Team
+from zabota.customers.models import Contact
+from zabota.notifications.models import Notification, NotificationKind
+from zabota.sla.jobs import check_due
+from zabota.sla.models import (
+    AlertKind,
+    EscalationAction,
+    EscalationRule,
+    Metric,
+    Policy,
+    SlaAlert,
+    TicketClock,
+)
+from zabota.tickets.actions import reply, update_ticket
+from zabota.tickets.choices import Priority
+from zabota.tickets.models import Activity, Ticket
+from zabota.tickets.views.timeline_text import describe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+M = timedelta(minutes=1)
+S = timedelta(seconds=1)
+DUE = MONDAY + 60 * M  # the standard policy's first response target
+WARN = MONDAY + 45 * M
+
+
+@pytest.fixture
+def lena_lead(support_team: Team) -> Agent:
+    lena = make_agent("lena@zabota.test", name="Lena Lead")
+    support_team.members.add(lena)
+    Team.objects.filter(pk=support_team.pk).update(lead=lena)
+    return lena
+
+
+@pytest.fixture
+def assigned_ticket(
+    frozen: time_machine.Coordinates,
+    standard_policy: Policy,
+    carol_customer: Contact,
+    support_team: Team,
+    alice_agent: Agent,
+    lena_lead: Agent,
+    dave_collaborator: Agent,
+) -> Ticket:
+    ticket = open_ticket(carol_customer, "Cannot log in", team=support_team)
+    update_ticket(actor=alice_agent, ticket_id=ticket.pk, assignee=alice_agent)
+    return ticket
+
+
+def sla_rows(ticket: Ticket) -> list[Activity]:
+    return list(Activity.objects.filter(ticket=ticket, verb__startswith="sla_").order_by("id"))
+
+
+def test_a_breach_fires_at_most_a_minute_late_and_only_once(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket
+) -> None:
+    frozen.move_to(WARN - S)
+    assert check_due() == 0
+
+    frozen.move_to(WARN + 59 * S)
+    assert check_due() == 1
+    assert [a.verb for a in sla_rows(assigned_ticket)] == ["sla_warning"]
+
+    frozen.move_to(DUE - S)
+    assert check_due() == 0
+
+    frozen.move_to(DUE + 59 * S)
+    assert check_due() == 1
+    assert check_due() == 0  # a second run (or a second worker) never fires twice
+    frozen.move_to(DUE + 5 * M)
+    assert check_due() == 0
+
+    alerts = SlaAlert.objects.filter(ticket=assigned_ticket)
+    assert sorted((a.metric, a.kind) for a in alerts) == [
+        (Metric.FIRST_RESPONSE, AlertKind.BREACH),
+        (Metric.FIRST_RESPONSE, AlertKind.WARNING),
+    ]
+    breach = alerts.get(kind=AlertKind.BREACH)
+    assert breach.due_at == DUE
+    assert breach.created_at - DUE <= timedelta(seconds=60)
+    rows = sla_rows(assigned_ticket)
+    assert [a.verb for a in rows] == ["sla_warning", "sla_breach"]
+    assert rows[1].after == {"metric": "first_response", "due_at": DUE.isoformat(), "policy": "Standard"}
+    assert describe(rows[1]) == "SLA breached: First response target of policy Standard missed"
+    assert describe(rows[0]) == "SLA at risk: First response target of policy Standard is nearly due"
+
+
+def test_a_job_that_was_down_fires_the_breach_without_the_stale_warning(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket
+) -> None:
+    frozen.move_to(DUE + 10 * M)
+    assert check_due() == 1
+    assert [a.verb for a in sla_rows(assigned_ticket)] == ["sla_breach"]
+    assert (
+        TicketClock.objects.get(ticket=assigned_ticket).next_check_at == MONDAY + 6 * 60 * M
+    )  # resolution warning
+
+
+def test_a_clock_claimed_by_another_worker_is_left_to_it(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket
+) -> None:
+    frozen.move_to(DUE + S)
+    # Another worker claimed the clock a moment ago (its lease moved next_check_at ahead).
+    TicketClock.objects.filter(ticket=assigned_ticket).update(next_check_at=DUE + 5 * M)
+    assert check_due() == 0
+    assert not SlaAlert.objects.filter(ticket=assigned_ticket).exists()
+
+
+def test_an_answered_ticket_never_breaches(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket, alice_agent: Agent
+) -> None:
+    frozen.move_to(MONDAY + 30 * M)
+    reply(actor=alice_agent, ticket_id=assigned_ticket.pk, body_text="On it")
+    frozen.move_to(DUE + S)
+    assert check_due() == 0
+
+
+def test_the_assignee_and_the_team_lead_are_told_and_nobody_else(
+    frozen: time_machine.Coordinates,
+    assigned_ticket: Ticket,
+    alice_agent: Agent,
+    lena_lead: Agent,
+    dave_collaborator: Agent,
+    admin: Agent,
+) -> None:
+    frozen.move_to(WARN)
+    check_due()
+    frozen.move_to(DUE)
+    check_due()
+    told = sorted(
+        Notification.objects.filter(ticket=assigned_ticket, kind__startswith="sla_").values_list(
+            "agent__email", "kind"
+        )
+    )
+    assert told == [
+        ("alice@zabota.test", NotificationKind.SLA_BREACH),
+        ("alice@zabota.test", NotificationKind.SLA_WARNING),
+        ("lena@zabota.test", NotificationKind.SLA_BREACH),
+        ("lena@zabota.test", NotificationKind.SLA_WARNING),
+    ]
+
+
+def test_escalation_rules_raise_the_priority_reassign_and_notify_on_breach(
+    frozen: time_machine.Coordinates,
+    assigned_ticket: Ticket,
+    standard_policy: Policy,
+    billing_team: Team,
+    bob_other_team: Agent,
+    admin: Agent,
+) -> None:
+    EscalationRule.objects.create(policy=standard_policy, action=EscalationAction.RAISE_PRIORITY, position=1)
+    EscalationRule.objects.create(
+        policy=standard_policy,
+        metric=Metric.FIRST_RESPONSE,
+        action=EscalationAction.ASSIGN_TEAM,
+        team=billing_team,
+        position=2,
+    )
+    EscalationRule.objects.create(
+        policy=standard_policy,
+        metric=Metric.RESOLUTION,
+        action=EscalationAction.ASSIGN_AGENT,
+        agent=admin,
+        position=3,
+    )
+    EscalationRule.objects.create(
+        policy=standard_policy, action=EscalationAction.NOTIFY_AGENT, agent=bob_other_team, position=4
+    )
+
+    frozen.move_to(WARN)
+    check_due()
+    ticket = Ticket.objects.get(pk=assigned_ticket.pk)
+    assert ticket.priority == Priority.NORMAL  # a warning escalates nothing
+
+    frozen.move_to(DUE)
+    check_due()
+    ticket = Ticket.objects.get(pk=assigned_ticket.pk)
+    assert ticket.priority == Priority.HIGH
+    assert ticket.team == billing_team
+    assert ticket.assignee is None  # Alice isn't on Billing: the ticket went to Billing's queue
+    assert Notification.objects.filter(
+        agent=bob_other_team, ticket=ticket, kind=NotificationKind.ESCALATED
+    ).exists()
+    # The changes are the system's, on the timeline.
+    changed = Activity.objects.filter(ticket=ticket, verb="changed", actor_agent__isnull=True)
+    assert {a.field for a in changed} >= {"priority", "team"}
+    # The hand-off kept the resolution clock.
+    assert TicketClock.objects.get(ticket=ticket).resolution_due_at == MONDAY + 8 * 60 * M
