@@ -66,3 +66,13 @@ def sla_check_due() -> None:
     from zabota.sla.jobs import check_due
 
     check_due()
+
+
+# Every minute — routing: follow shift changes (compared with the on-shift set seen last time, so
+# a missed run catches up): an agent whose shift ended hands back their unanswered tickets of
+# that team; a team in which a shift began routes its queue.
+@db_periodic_task(crontab(minute="*"))
+def routing_sync_shifts() -> None:
+    from zabota.routing.tasks import sync_shifts_now
+
+    sync_shifts_now()
