@@ -21,6 +21,7 @@ from zabota.core.errors import DomainError, ValidationFailed
 from zabota.customers.api import router as customers_router
 from zabota.routing.api import router as routing_router
 from zabota.tickets.api import router as tickets_router
+from zabota.triage.api import router as triage_router
 
 logger = logging.getLogger(__name__)
 
@@ -117,3 +118,4 @@ api.add_router("/v1/", tickets_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", accounts_router)
 api.add_router("/v1/", routing_router)
+api.add_router("/v1/", triage_router)

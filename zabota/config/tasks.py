@@ -76,3 +76,13 @@ def routing_sync_shifts() -> None:
     from zabota.routing.tasks import sync_shifts_now
 
     sync_shifts_now()
+
+
+# Every 5 minutes — incident updates: an update whose deliveries are still pending five minutes
+# after it was sent (the worker died mid-way) is resumed; only pending deliveries are posted, each
+# with its reply in one transaction, so nobody gets the update twice.
+@db_periodic_task(crontab(minute="*/5"))
+def incident_updates_resume() -> None:
+    from zabota.triage.tasks import resume_updates
+
+    resume_updates()

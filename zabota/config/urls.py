@@ -17,6 +17,7 @@ urlpatterns = [
     path("customers/", include("zabota.customers.urls")),
     path("", include("zabota.tickets.urls")),
     path("", include("zabota.sla.urls")),
+    path("", include("zabota.triage.urls")),
     path("", include("zabota.routing.urls")),
     path("", include("zabota.web.urls")),
 ]

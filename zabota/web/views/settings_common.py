@@ -25,6 +25,7 @@ SECTIONS = [
     ("email", "/settings/email/", _("Email: quarantine")),
     ("sla-calendars", "/settings/sla/calendars/", _("SLA calendars")),
     ("sla-policies", "/settings/sla/policies/", _("SLA policies")),
+    ("priority-rules", "/settings/priority-rules/", _("Priority rules")),
     ("routing", "/settings/routing/", _("Routing")),
 ]
 
