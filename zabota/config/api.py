@@ -20,6 +20,7 @@ from zabota.accounts.auth import TokenAuth
 from zabota.core.errors import DomainError, ValidationFailed
 from zabota.customers.api import router as customers_router
 from zabota.routing.api import router as routing_router
+from zabota.sla.api import router as sla_router
 from zabota.tickets.api import router as tickets_router
 from zabota.triage.api import router as triage_router
 
@@ -118,4 +119,5 @@ api.add_router("/v1/", tickets_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", accounts_router)
 api.add_router("/v1/", routing_router)
+api.add_router("/v1/", sla_router)
 api.add_router("/v1/", triage_router)

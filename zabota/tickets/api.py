@@ -17,6 +17,7 @@ from zabota.core import clock
 from zabota.core.errors import NotFound, ValidationFailed
 from zabota.customers.actions import find_or_create_contact
 from zabota.customers.models import Contact, Project
+from zabota.sla.views_clocks import api_sla
 from zabota.tickets import actions
 from zabota.tickets.actions.common import Upload
 from zabota.tickets.actions.update import UNSET
@@ -154,6 +155,7 @@ def present_detail(agent: Agent, ticket: Ticket | int) -> dict[str, Any]:
     that change (handing it to a restricted team, unfollowing) takes it out of their sight."""
     t = access_ticket(agent, ticket) if isinstance(ticket, int) else ticket
     data = present_row(load_rows([t.pk])[0])
+    data["sla"] = api_sla([t.pk])[t.pk]
     data.update(
         {
             "project": _ref(t.project) if t.project_id else None,
@@ -239,11 +241,18 @@ def list_(
     updated_since: datetime | None = None,
     updated_before: datetime | None = None,
     solved_since: datetime | None = None,
+    sla: list[str] = Query(
+        None,
+        description="SLA state, repeat for several: at_risk (past the warning time), breached "
+        "(past a running clock's due time), paused, none (no policy applies)",
+    ),
+    sla_due_before: datetime | None = Query(None, description="The nearest SLA due time is before this"),
     sort: str = Query(
         "newest",
         description="queue (priority, then oldest), newest, oldest, updated, status (workflow "
         "order, then queue order), assignee or requester (by name; at most "
-        f"{NAME_SORT_MAX} tickets, else 422)",
+        f"{NAME_SORT_MAX} tickets, else 422), due (the nearest SLA due time first, tickets "
+        "without a running clock last)",
     ),
     cursor: str | None = Query(None, max_length=CURSOR_MAX_CHARS),
     limit: int = Query(50, ge=1, le=100),
@@ -271,10 +280,20 @@ def list_(
         updated_since=_since(updated_since, "updated_since"),
         updated_before=_since(updated_before, "updated_before"),
         solved_since=_since(solved_since, "solved_since"),
+        sla=sla or [],
+        sla_due_before=_since(sla_due_before, "sla_due_before"),
         sort=sort,
     )
     page = list_tickets(me, flt, cursor=cursor, limit=limit)
-    return {"items": [present_row(t) for t in page.items], "next_cursor": page.next_cursor}
+    return {"items": _with_sla([present_row(t) for t in page.items]), "next_cursor": page.next_cursor}
+
+
+def _with_sla(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row's ``sla`` (policy, clocks, breaches): two queries for the page."""
+    found = api_sla([r["id"] for r in rows])
+    for row in rows:
+        row["sla"] = found[row["id"]]
+    return rows
 
 
 @router.post("/tickets", response={201: TicketDetail}, summary="Open a ticket")
@@ -429,7 +448,7 @@ def search(
 ) -> dict[str, Any]:
     result = search_tickets(actor(request), q, cursor=cursor, limit=limit, sort=sort)
     return {
-        "items": [present_row(t) for t in result.items],
+        "items": _with_sla([present_row(t) for t in result.items]),
         "total": result.total,
         "total_is_capped": result.total_is_capped,
         "next_cursor": result.next_cursor,

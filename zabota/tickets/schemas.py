@@ -8,6 +8,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from zabota.core.schemas import Out
+from zabota.sla.api import TicketSla
 
 PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
@@ -52,6 +53,7 @@ class TicketRow(Out):
     tags: list[str]
     created_at: datetime
     updated_at: datetime
+    sla: TicketSla | None = None  # the SLA policy, clocks and past breaches (zabota.sla.api)
 
 
 class TicketPage(Out):
