@@ -68,19 +68,27 @@ def least_loaded(admin: Agent, support_team: Team) -> Team:
 @pytest.fixture
 def olga_customer(acme: Organization) -> Contact:
     """A Russian-speaking customer of Acme."""
-    return save_contact(actor=None, name="Ольга Петрова", emails=["olga@acme.test"], organization_id=acme.pk, locale="ru")
+    return save_contact(
+        actor=None, name="Ольга Петрова", emails=["olga@acme.test"], organization_id=acme.pk, locale="ru"
+    )
 
 
 @pytest.fixture
 def set_capacity(admin: Agent) -> Callable[..., None]:
-    def run(agent: Agent, capacity: int | None, languages: list[str] | None = None, areas: list[str] | None = None) -> None:
-        save_agent_routing(actor=admin, agent=agent, capacity=capacity, languages=languages or [], areas=areas or [])
+    def run(
+        agent: Agent, capacity: int | None, languages: list[str] | None = None, areas: list[str] | None = None
+    ) -> None:
+        save_agent_routing(
+            actor=admin, agent=agent, capacity=capacity, languages=languages or [], areas=areas or []
+        )
 
     return run
 
 
 @pytest.fixture
-def new_ticket(carol_customer: Contact, support_team: Team, delivered: Callable[[], Any]) -> Callable[..., Ticket]:
+def new_ticket(
+    carol_customer: Contact, support_team: Team, delivered: Callable[[], Any]
+) -> Callable[..., Ticket]:
     """``new_ticket()``: Carol writes in to Support (listeners delivered); returns it reloaded."""
 
     def make(requester: Contact | None = None, subject: str = "Help", **kwargs: Any) -> Ticket:

@@ -64,7 +64,12 @@ def test_an_admin_sets_capacity_skills_and_status(admin_api: Api, alice_agent: A
 
     assert r.status_code == 200, r.content
     body = r.json()
-    assert (body["capacity"], body["languages"], body["areas"], body["status"]) == (5, ["ru", "en"], ["billing"], "away")
+    assert (body["capacity"], body["languages"], body["areas"], body["status"]) == (
+        5,
+        ["ru", "en"],
+        ["billing"],
+        "away",
+    )
     listed = {row["agent_id"]: row for row in admin_api.get("/routing/agents").json()}
     assert listed[alice_agent.pk]["status"] == "away"
 

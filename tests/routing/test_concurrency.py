@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.conf import settings
+from django.db import connection
 
 from zabota.accounts.models import Agent, Team
 from zabota.routing.actions import route_ticket, save_team_routing

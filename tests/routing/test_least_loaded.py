@@ -51,7 +51,10 @@ def test_ties_rotate_so_everyone_gets_a_fair_share(
 
 
 def test_capacity_is_never_exceeded_and_the_rest_waits_in_the_queue(
-    least_loaded: Team, crew: list[Agent], new_ticket: Callable[..., Ticket], set_capacity: Callable[..., None]
+    least_loaded: Team,
+    crew: list[Agent],
+    new_ticket: Callable[..., Ticket],
+    set_capacity: Callable[..., None],
 ) -> None:
     for agent in crew:
         set_capacity(agent, 2)
@@ -64,7 +67,10 @@ def test_capacity_is_never_exceeded_and_the_rest_waits_in_the_queue(
 
 
 def test_capacity_zero_means_no_new_tickets(
-    least_loaded: Team, crew: list[Agent], new_ticket: Callable[..., Ticket], set_capacity: Callable[..., None]
+    least_loaded: Team,
+    crew: list[Agent],
+    new_ticket: Callable[..., Ticket],
+    set_capacity: Callable[..., None],
 ) -> None:
     set_capacity(crew[0], 0)
 

@@ -31,7 +31,10 @@ def lead(admin: Agent) -> Client:
 def test_the_header_shows_my_status_and_i_switch_it_with_htmx(alice: Client, alice_agent: Agent) -> None:
     html = alice.get("/inbox/").content.decode()
     assert 'id="status-switch"' in html and 'hx-get="/routing/status/"' in html
-    assert 'data-status="available"' in alice.get("/routing/status/", headers={"HX-Request": "true"}).content.decode()
+    assert (
+        'data-status="available"'
+        in alice.get("/routing/status/", headers={"HX-Request": "true"}).content.decode()
+    )
 
     r = alice.post("/routing/status/", {"status": "away"}, headers={"HX-Request": "true"})
 
@@ -42,7 +45,9 @@ def test_the_header_shows_my_status_and_i_switch_it_with_htmx(alice: Client, ali
 
 
 def test_without_javascript_the_switch_posts_and_comes_back(alice: Client, alice_agent: Agent) -> None:
-    r = alice.post("/routing/status/", {"status": "busy"}, headers={"Referer": "http://testserver/inbox/?view=mine"})
+    r = alice.post(
+        "/routing/status/", {"status": "busy"}, headers={"Referer": "http://testserver/inbox/?view=mine"}
+    )
 
     assert r.status_code == 302
     assert r["Location"] == "http://testserver/inbox/?view=mine"
@@ -107,8 +112,15 @@ def test_the_team_page_costs_the_same_for_many_agents(
 
 def test_only_admins_open_the_routing_settings(alice: Client, support_team: Team, alice_agent: Agent) -> None:
     assert alice.get("/settings/routing/").status_code == 403
-    assert alice.post(f"/settings/routing/teams/{support_team.pk}/", {"mode": "round_robin"}).status_code == 403
-    assert alice.post(f"/settings/routing/agents/{alice_agent.pk}/", {"status": "available", "capacity": 99}).status_code == 403
+    assert (
+        alice.post(f"/settings/routing/teams/{support_team.pk}/", {"mode": "round_robin"}).status_code == 403
+    )
+    assert (
+        alice.post(
+            f"/settings/routing/agents/{alice_agent.pk}/", {"status": "available", "capacity": 99}
+        ).status_code
+        == 403
+    )
     assert not TeamRouting.objects.exists()
     assert not AgentStatus.objects.exists()
 
@@ -136,7 +148,12 @@ def test_an_admin_sets_an_agents_capacity_and_skills(lead: Client, alice_agent: 
 
     assert r.status_code == 302
     row = AgentStatus.objects.get(agent=alice_agent)
-    assert (row.status, row.capacity, row.languages, row.areas) == ("busy", 4, ["en", "ru"], ["billing", "mobile app"])
+    assert (row.status, row.capacity, row.languages, row.areas) == (
+        "busy",
+        4,
+        ["en", "ru"],
+        ["billing", "mobile app"],
+    )
 
 
 def test_a_bad_language_is_shown_on_the_form(lead: Client, alice_agent: Agent) -> None:

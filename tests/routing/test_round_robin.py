@@ -14,7 +14,9 @@ from zabota.tickets.models import Activity, Ticket
 from zabota.tickets.views.timeline_text import describe
 
 
-def test_tickets_go_round_the_team_in_turn(round_robin: Team, crew: list[Agent], new_ticket: Callable[..., Ticket]) -> None:
+def test_tickets_go_round_the_team_in_turn(
+    round_robin: Team, crew: list[Agent], new_ticket: Callable[..., Ticket]
+) -> None:
     got = [new_ticket(subject=f"Question {i}").assignee_id for i in range(6)]
 
     assert got == [a.pk for a in crew] * 2
@@ -65,7 +67,11 @@ def test_nobody_available_leaves_the_ticket_in_the_team_queue(
 
 
 def test_manual_mode_never_assigns(
-    admin: Agent, support_team: Team, crew: list[Agent], new_ticket: Callable[..., Ticket], delivered: Callable[[], Any]
+    admin: Agent,
+    support_team: Team,
+    crew: list[Agent],
+    new_ticket: Callable[..., Ticket],
+    delivered: Callable[[], Any],
 ) -> None:
     save_team_routing(actor=admin, team=support_team, mode=RoutingMode.MANUAL)
 
@@ -76,7 +82,9 @@ def test_manual_mode_never_assigns(
     assert Ticket.objects.filter(assignee__isnull=False).count() == 0
 
 
-def test_a_team_never_configured_is_manual(support_team: Team, crew: list[Agent], new_ticket: Callable[..., Ticket]) -> None:
+def test_a_team_never_configured_is_manual(
+    support_team: Team, crew: list[Agent], new_ticket: Callable[..., Ticket]
+) -> None:
     assert new_ticket().assignee_id is None
 
 

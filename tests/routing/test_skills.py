@@ -9,10 +9,10 @@ import pytest
 
 from zabota.accounts.models import Agent, Team
 from zabota.core.errors import ValidationFailed
+from zabota.customers.actions import create_project
 from zabota.customers.models import Contact, Organization
 from zabota.routing.actions import save_team_routing
 from zabota.routing.choices import AreaSource, RoutingMode
-from zabota.customers.actions import create_project
 from zabota.tickets.actions.config import save_custom_field
 from zabota.tickets.models import Activity, Ticket
 from zabota.tickets.views.timeline_text import describe
@@ -20,7 +20,12 @@ from zabota.tickets.views.timeline_text import describe
 
 @pytest.fixture
 def speakers(
-    admin: Agent, support_team: Team, alice_agent: Agent, ivan: Agent, greta: Agent, set_capacity: Callable[..., None]
+    admin: Agent,
+    support_team: Team,
+    alice_agent: Agent,
+    ivan: Agent,
+    greta: Agent,
+    set_capacity: Callable[..., None],
 ) -> None:
     save_team_routing(actor=admin, team=support_team, mode=RoutingMode.ROUND_ROBIN, match_language=True)
     set_capacity(alice_agent, None, languages=["en"])
@@ -56,7 +61,11 @@ def test_without_skill_matching_language_does_not_matter(
 
 
 def test_nobody_speaking_the_language_leaves_the_ticket_in_the_queue(
-    speakers: None, ivan: Agent, olga_customer: Contact, new_ticket: Callable[..., Ticket], set_capacity: Callable[..., None]
+    speakers: None,
+    ivan: Agent,
+    olga_customer: Contact,
+    new_ticket: Callable[..., Ticket],
+    set_capacity: Callable[..., None],
 ) -> None:
     set_capacity(ivan, None, languages=["en"])
 
@@ -71,7 +80,9 @@ def test_product_area_from_the_project(
     new_ticket: Callable[..., Ticket],
     set_capacity: Callable[..., None],
 ) -> None:
-    save_team_routing(actor=admin, team=support_team, mode=RoutingMode.ROUND_ROBIN, area_source=AreaSource.PROJECT)
+    save_team_routing(
+        actor=admin, team=support_team, mode=RoutingMode.ROUND_ROBIN, area_source=AreaSource.PROJECT
+    )
     set_capacity(crew[2], None, areas=["Mobile app"])
     mobile = create_project(actor=admin, organization=acme, name="Mobile App")
 
@@ -83,7 +94,11 @@ def test_product_area_from_the_project(
 
 
 def test_product_area_from_a_custom_field(
-    admin: Agent, support_team: Team, crew: list[Agent], new_ticket: Callable[..., Ticket], set_capacity: Callable[..., None]
+    admin: Agent,
+    support_team: Team,
+    crew: list[Agent],
+    new_ticket: Callable[..., Ticket],
+    set_capacity: Callable[..., None],
 ) -> None:
     save_custom_field(actor=admin, key="module", label="Module", type="choice", choices=["billing", "api"])
     save_team_routing(

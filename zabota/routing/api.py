@@ -45,7 +45,9 @@ class StatusIn(Schema):
 
 
 class AgentRoutingIn(Schema):
-    capacity: int | None = Field(None, ge=0, le=10_000, description="Most unsolved tickets at once; null: no limit")
+    capacity: int | None = Field(
+        None, ge=0, le=10_000, description="Most unsolved tickets at once; null: no limit"
+    )
     languages: list[str] = Field(default_factory=list, max_length=50)
     areas: list[str] = Field(default_factory=list, max_length=50)
     status: StatusName | None = None
@@ -116,7 +118,9 @@ def agent_statuses(request: HttpRequest) -> list[dict[str, Any]]:
     return [_present(a, states[a.pk], counts[a.pk]) for a in agents]
 
 
-@router.put("/routing/agents/{agent_id}", response=StatusOut, summary="Set an agent's capacity and skills (admins)")
+@router.put(
+    "/routing/agents/{agent_id}", response=StatusOut, summary="Set an agent's capacity and skills (admins)"
+)
 def set_agent_routing(request: HttpRequest, agent_id: int, payload: AgentRoutingIn) -> dict[str, Any]:
     me = actor(request)
     agent = Agent.objects.filter(pk=agent_id, is_active=True).first()

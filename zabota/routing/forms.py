@@ -29,10 +29,16 @@ class AgentRoutingForm(forms.Form):
         help_text=_("Most unsolved tickets assigned at once. Empty: no limit."),
     )
     languages = forms.CharField(
-        label=_("Languages"), required=False, max_length=500, help_text=_("Language codes, comma-separated: en, ru")
+        label=_("Languages"),
+        required=False,
+        max_length=500,
+        help_text=_("Language codes, comma-separated: en, ru"),
     )
     areas = forms.CharField(
-        label=_("Product areas"), required=False, max_length=2000, help_text=_("Comma-separated, e.g. billing, mobile app")
+        label=_("Product areas"),
+        required=False,
+        max_length=2000,
+        help_text=_("Comma-separated, e.g. billing, mobile app"),
     )
 
     def clean_languages(self) -> list[str]:
@@ -47,8 +53,12 @@ class TeamRoutingForm(forms.Form):
     match_language = forms.BooleanField(
         label=_("Match the requester's language to agents' languages"), required=False
     )
-    area_source = forms.ChoiceField(label=_("Product area comes from"), choices=AreaSource.choices, required=False)
-    area_field = forms.ChoiceField(label=_("Custom field (when areas come from a custom field)"), required=False)
+    area_source = forms.ChoiceField(
+        label=_("Product area comes from"), choices=AreaSource.choices, required=False
+    )
+    area_field = forms.ChoiceField(
+        label=_("Custom field (when areas come from a custom field)"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

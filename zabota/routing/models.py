@@ -27,12 +27,15 @@ class TeamRouting(models.Model):
         default=False,
         help_text=_("Only agents who speak the requester's language (their locale) receive the ticket."),
     )
-    area_source = models.CharField(max_length=16, choices=AreaSource.choices, default=AreaSource.NONE, blank=True)
+    area_source = models.CharField(
+        max_length=16, choices=AreaSource.choices, default=AreaSource.NONE, blank=True
+    )
     area_field = models.SlugField(
         max_length=64, blank=True, help_text=_("The custom field's key, when areas come from a custom field.")
     )
     cursor = models.PositiveIntegerField(
-        default=0, help_text="Round-robin: the id of the agent who got the last ticket (agents go in id order)."
+        default=0,
+        help_text="Round-robin: the id of the agent who got the last ticket (agents go in id order).",
     )
     on_shift = models.JSONField(
         null=True,

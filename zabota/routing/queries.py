@@ -161,9 +161,7 @@ def candidates(
 def unanswered_tickets(agent_id: int, *, team_id: int | None = None) -> QuerySet[Ticket]:
     """The agent's unanswered tickets (see the module docstring), oldest first."""
     replies = Message.objects.filter(ticket_id=OuterRef("pk"), kind=MessageKind.REPLY)
-    last_customer = Subquery(
-        replies.filter(author_contact__isnull=False).order_by("-id").values("id")[:1]
-    )
+    last_customer = Subquery(replies.filter(author_contact__isnull=False).order_by("-id").values("id")[:1])
     agent_after = replies.filter(author_agent__isnull=False, id__gt=OuterRef("last_customer"))
     qs = Ticket.objects.filter(assignee_id=agent_id, status__in=UNSOLVED, merged_into__isnull=True)
     if team_id is not None:
@@ -179,7 +177,9 @@ def unanswered_tickets(agent_id: int, *, team_id: int | None = None) -> QuerySet
 def queued_tickets(team_id: int, *, limit: int = 100) -> list[int]:
     """Ids of the team's unassigned unsolved tickets, most urgent first, then oldest."""
     return list(
-        Ticket.objects.filter(team_id=team_id, assignee__isnull=True, status__in=UNSOLVED, merged_into__isnull=True)
+        Ticket.objects.filter(
+            team_id=team_id, assignee__isnull=True, status__in=UNSOLVED, merged_into__isnull=True
+        )
         .order_by("-priority", "id")
         .values_list("id", flat=True)[:limit]
     )

@@ -65,9 +65,7 @@ def team_page(request: HttpRequest) -> HttpResponse:
     teams = list(teams_with_routing())
     if not me.is_admin:
         mine = set(me.teams.values_list("id", flat=True))
-        teams = [
-            t for t in teams if t.pk in mine or (not t.restricted and me.role != Role.COLLABORATOR)
-        ]
+        teams = [t for t in teams if t.pk in mine or (not t.restricted and me.role != Role.COLLABORATOR)]
     members = _members(teams)
     rows = [{"team": t, "routing": getattr(t, "routing", None), "members": members[t.pk]} for t in teams]
     return render(request, "routing/team.html", {"nav": "team", "rows": rows})

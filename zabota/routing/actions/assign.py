@@ -19,8 +19,8 @@ from zabota.core import clock
 from zabota.core.errors import DomainError
 from zabota.notifications.actions import notify
 from zabota.notifications.models import NotificationKind
-from zabota.routing.choices import HandBackReason, RoutingMode
 from zabota.routing import queries
+from zabota.routing.choices import HandBackReason, RoutingMode
 from zabota.routing.models import TeamRouting
 from zabota.routing.queries import (
     Candidate,
@@ -67,7 +67,9 @@ def route_ticket(*, ticket_id: int, exclude: Iterable[int] = (), at: datetime | 
     if not TeamRouting.objects.filter(team_id=team_id).exclude(mode=RoutingMode.MANUAL).exists():
         return None
     with transaction.atomic():
-        routing = TeamRouting.objects.select_for_update().select_related("team").filter(team_id=team_id).first()
+        routing = (
+            TeamRouting.objects.select_for_update().select_related("team").filter(team_id=team_id).first()
+        )
         if routing is None or not routing.is_automatic:
             return None
         ticket = (

@@ -43,7 +43,9 @@ def set_status(*, actor: Agent, agent: Agent, status: str) -> AgentStatus:
             row.changed_at = clock.now()
             row.save(update_fields=["status", "changed_at"])
         if before != status:
-            publish(AgentStatusChanged(agent_id=agent.pk, before=before, after=status, actor_agent_id=actor.pk))
+            publish(
+                AgentStatusChanged(agent_id=agent.pk, before=before, after=status, actor_agent_id=actor.pk)
+            )
     return row
 
 
@@ -55,7 +57,8 @@ def _clean_list(values: list[str], field: str, *, languages: bool = False) -> li
             continue
         if languages and not _LANGUAGE.match(value):
             raise ValidationFailed(
-                _("%(value)s is not a language code such as en or ru.") % {"value": value}, fields={field: "invalid"}
+                _("%(value)s is not a language code such as en or ru.") % {"value": value},
+                fields={field: "invalid"},
             )
         if len(value) > 64:
             raise ValidationFailed(_("A product area has at most 64 characters."), fields={field: "too_long"})
@@ -100,9 +103,14 @@ def save_team_routing(
     if area_source not in AreaSource.values:
         raise ValidationFailed(_("Unknown source of product areas."), fields={"area_source": "invalid"})
     area_field = (area_field or "").strip() if area_source == AreaSource.CUSTOM_FIELD else ""
-    if area_source == AreaSource.CUSTOM_FIELD and not CustomFieldDefinition.objects.filter(key=area_field).exists():
+    if (
+        area_source == AreaSource.CUSTOM_FIELD
+        and not CustomFieldDefinition.objects.filter(key=area_field).exists()
+    ):
         raise ValidationFailed(
-            _("Choose a custom field that exists."), code=ErrorCode.UNKNOWN_FIELD, fields={"area_field": "unknown"}
+            _("Choose a custom field that exists."),
+            code=ErrorCode.UNKNOWN_FIELD,
+            fields={"area_field": "unknown"},
         )
     with transaction.atomic():
         row, _created = TeamRouting.objects.select_for_update().get_or_create(team=team)
