@@ -35,6 +35,9 @@ STOPPED = frozenset({Status.SOLVED, Status.CLOSED})
 
 # (metric, alert kind, due time as whole epoch seconds)
 AlertKey = tuple[str, str, int]
+TargetCal = tuple[int, BusinessCalendar] | None
+# first response, next response, resolution targets and the business-hours bits of a channel
+Plan = tuple[TargetCal, TargetCal, TargetCal, int]
 
 
 @dataclass
@@ -55,6 +58,7 @@ class PolicyRules:
     pause_on_hold: bool
     # (metric, channel) -> (seconds, business_hours); channel '' is the default
     targets: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
+    _plans: dict[str, Plan] = field(default_factory=dict)
 
     def matches(
         self, *, channel: str, priority: int, kind: str, inbox: int | None, org: int | None, tier: int | None
@@ -76,6 +80,18 @@ class PolicyRules:
             return None
         seconds, business = found
         return seconds, (self.calendar if business else ALWAYS_OPEN)
+
+    def plan(self, channel: str) -> Plan:
+        """The three targets and the business-hours bits for a channel (memoised)."""
+        found = self._plans.get(channel)
+        if found is None:
+            found = self._plans[channel] = (
+                self.target(Metric.FIRST_RESPONSE, channel),
+                self.target(Metric.NEXT_RESPONSE, channel),
+                self.target(Metric.RESOLUTION, channel),
+                self.business_bits(channel),
+            )
+        return found
 
     def business_bits(self, channel: str) -> int:
         bits = 0
@@ -144,7 +160,7 @@ class PolicyBook:
         return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
     """What a clock runs on: the ticket's fields and the clock's facts (epoch seconds)."""
 
@@ -167,7 +183,7 @@ class Facts:
     responses_paused: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Derived:
     """A clock's columns after ``compute`` (facts possibly brought in step with the status)."""
 
@@ -189,10 +205,6 @@ class Derived:
     next_check_at: int | None = None
     # metric -> (warn, due) for the metrics whose clock is running now
     active: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-
-def _r(ts: float) -> int:
-    return int(ts + 0.5)
 
 
 def resolution_should_run(status: str, pause_on_hold: bool) -> bool:
@@ -237,30 +249,30 @@ def compute(f: Facts, book: PolicyBook, now: float, alerted: frozenset[AlertKey]
         return d
     pct = policy.warning_percent / 100
     unsolved = f.status not in STOPPED
-    d.business_metrics = policy.business_bits(f.channel)
+    first, next_, resolution, d.business_metrics = policy.plan(f.channel)
+    paused = d.responses_paused
 
-    found = policy.target(Metric.FIRST_RESPONSE, f.channel)
-    if found:
-        seconds, cal = found
-        d.first_response_due_at = _r(cal.add_ts(f.created_at, seconds))
-        d.first_response_warn_at = _r(cal.add_ts(f.created_at, seconds * pct))
-        if unsolved and f.first_response_at is None and not d.responses_paused:
-            d.active[Metric.FIRST_RESPONSE] = (d.first_response_warn_at, d.first_response_due_at)
-    found = policy.target(Metric.NEXT_RESPONSE, f.channel)
-    if found and f.awaiting_since is not None and unsolved:
-        seconds, cal = found
-        d.next_response_due_at = _r(cal.add_ts(f.awaiting_since, seconds))
-        d.next_response_warn_at = _r(cal.add_ts(f.awaiting_since, seconds * pct))
-        if not d.responses_paused:
-            d.active[Metric.NEXT_RESPONSE] = (d.next_response_warn_at, d.next_response_due_at)
-    found = policy.target(Metric.RESOLUTION, f.channel)
-    if found:
-        seconds, cal = found
+    if first is not None:
+        seconds, cal = first
+        start = f.created_at
+        d.first_response_due_at = due = int(cal.add_ts(start, seconds) + 0.5)
+        d.first_response_warn_at = warn = int(cal.add_ts(start, seconds * pct) + 0.5)
+        if unsolved and f.first_response_at is None and not paused:
+            d.active[Metric.FIRST_RESPONSE] = (warn, due)
+    if next_ is not None and f.awaiting_since is not None and unsolved:
+        seconds, cal = next_
+        start = f.awaiting_since
+        d.next_response_due_at = due = int(cal.add_ts(start, seconds) + 0.5)
+        d.next_response_warn_at = warn = int(cal.add_ts(start, seconds * pct) + 0.5)
+        if not paused:
+            d.active[Metric.NEXT_RESPONSE] = (warn, due)
+    if resolution is not None:
+        seconds, cal = resolution
         d.resolution_target = seconds
         if running is not None:
-            d.resolution_due_at = _r(cal.add_ts(running, seconds - elapsed))
-            d.resolution_warn_at = _r(cal.add_ts(running, seconds * pct - elapsed))
-            d.active[Metric.RESOLUTION] = (d.resolution_warn_at, d.resolution_due_at)
+            d.resolution_due_at = due = int(cal.add_ts(running, seconds - elapsed) + 0.5)
+            d.resolution_warn_at = warn = int(cal.add_ts(running, seconds * pct - elapsed) + 0.5)
+            d.active[Metric.RESOLUTION] = (warn, due)
 
     checks: list[int] = []
     for metric, (warn, due) in d.active.items():

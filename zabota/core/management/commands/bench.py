@@ -29,6 +29,16 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="Measured requests per scenario")
         parser.add_argument("--json", dest="json_path", default=None, help="Write the results here")
         parser.add_argument(
+            "--scenario",
+            choices=["api", "sla_recompute"],
+            action="append",
+            help="What to measure; default the API scenarios. sla_recompute: recompute every open "
+            "ticket's SLA clock (see benchmarks/sla.py)",
+        )
+        parser.add_argument(
+            "--sla-tickets", type=int, default=1_000_000, help="Open tickets for sla_recompute"
+        )
+        parser.add_argument(
             "--ingest-messages",
             type=int,
             default=10_000,
@@ -42,8 +52,19 @@ class Command(BaseCommand):
         )
         engines = opts["database"] or [default_engine]
         pg_url = opts["postgres_url"] or (settings.DATABASE_URL if default_engine == "postgresql" else None)
-        reports = []
-        for engine in engines:
+        scenarios = opts["scenario"] or ["api"]
+        reports: list[Any] = []
+        for engine in engines if "sla_recompute" in scenarios else []:
+            from benchmarks.sla import run_sla
+
+            rep = run_sla(
+                engine, opts["sla_tickets"], postgres_url=pg_url, log=lambda m: self.stdout.write("   " + m)
+            )
+            self.stdout.write(
+                f"sla_recompute: {rep['tickets']:,} open tickets on {engine} in {rep['seconds']} s"
+            )
+            reports.append(rep)
+        for engine in engines if "api" in scenarios else []:
             for n in sizes:
                 self.stdout.write(f"== {engine}, {n:,} tickets")
                 reports.append(
@@ -56,7 +77,9 @@ class Command(BaseCommand):
                         ingest_messages=opts["ingest_messages"],
                     )
                 )
-        self.stdout.write(format_table(reports))
+        api_reports = [r for r in reports if "scenarios" in r]
+        if api_reports:
+            self.stdout.write(format_table(api_reports))
         if opts["json_path"]:
             data: Any = reports[0] if len(reports) == 1 else reports
             Path(opts["json_path"]).write_text(json.dumps(data, indent=2))
