@@ -658,22 +658,33 @@ _NO_DUE = "1970-01-01T00:00:00+00:00"  # the cursor's due time once past the tic
 
 
 def _fetch_by_due(actor: Agent, flt: TicketFilter, tags: TagPlan, cursor: str | None, n: int) -> list[KeyRow]:
-    """The first ``n`` keys in "due" order: tickets whose clock has a due time, nearest first
-    (a range of the ``sla_clock_due`` index joined to tickets by primary key), then tickets
-    without one by id. Two queries at most; the cursor says which part it is in
-    (``[part, due_at, id]``). Keys end with the due time, for the cursor."""
+    """The first ``n`` keys in "due" order: tickets whose clock has a due time, nearest first,
+    then tickets without one by id. Two queries at most; the cursor says which part it is in
+    (``[part, due_at, id]``). Keys end with the due time, for the cursor.
+
+    The first part walks the clocks' ``sla_clock_due`` index in order and tests each clock's
+    ticket against the filter by primary key (a scalar subquery, like a common tag in
+    ``_with_tags``), stopping after ``n``: the order comes from the index whatever the view."""
+    from zabota.sla.models import TicketClock  # the SLA context's table; no import cycle at load
+
     part, after_due, after_id = 0, None, None
     if cursor:
         part, after_due, after_id = _cursor_decode(cursor, "idi")
     found: list[KeyRow] = []
-    fields = (*KEY_FIELDS, "sla__due_at")
     if part == 0:
-        base = _base_queryset(actor, flt).filter(sla__due_at__isnull=False)
-        if after_due is not None:
-            base = base.filter(Q(sla__due_at__gt=after_due) | Q(sla__due_at=after_due, id__gt=after_id))
-        ranges = _ranges(base, flt, tags)
+        ranges = _ranges(_base_queryset(actor, flt), flt, tags, combined=True)
         assert ranges is not None
-        found = _fetch_keys(ranges, ["sla__due_at", "id"], "due", n, fields)
+        match = Subquery(ranges[0].filter(pk=OuterRef("ticket_id")).values("id")[:1])
+        clocks = TicketClock.objects.filter(due_at__isnull=False)
+        if after_due is not None:
+            clocks = clocks.filter(Q(due_at__gt=after_due) | Q(due_at=after_due, ticket_id__gt=after_id))
+        rows = (
+            clocks.alias(match=match)
+            .filter(match__isnull=False)
+            .order_by("due_at", "ticket_id")
+            .values_list("ticket_id", "due_at")[:n]
+        )
+        found = [(ticket_id, None, None, None, due) for ticket_id, due in rows]
         after_id = None
     if len(found) < n:
         base = _base_queryset(actor, flt).filter(Q(sla__isnull=True) | Q(sla__due_at__isnull=True))
@@ -681,7 +692,7 @@ def _fetch_by_due(actor: Agent, flt: TicketFilter, tags: TagPlan, cursor: str | 
             base = base.filter(id__gt=after_id)
         ranges = _ranges(base, flt, tags)
         assert ranges is not None
-        found += _fetch_keys(ranges, ["id"], "oldest", n - len(found), fields)
+        found += _fetch_keys(ranges, ["id"], "oldest", n - len(found), (*KEY_FIELDS, "sla__due_at"))
     return found
 
 
