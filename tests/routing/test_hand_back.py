@@ -221,3 +221,24 @@ def test_a_shift_starting_routes_the_night_queue(
 
     assert sorted(done["routed"]) == sorted(t.pk for t in night)
     assert {_reload(t).assignee_id for t in night} == {crew[0].pk}
+
+
+def test_a_customer_writing_to_an_away_agent_is_handed_to_someone_available(
+    round_robin: Team,
+    crew: list[Agent],
+    carol_customer: Contact,
+    new_ticket: Callable[..., Ticket],
+    delivered: Callable[[], Any],
+) -> None:
+    first = crew[0]
+    ticket = new_ticket()
+    reply(actor=first, ticket_id=ticket.pk, body_text="Done, please check.", status=Status.PENDING)
+    with delivered():
+        set_status(actor=first, agent=first, status=Availability.AWAY)
+    assert _reload(ticket).assignee_id == first.pk  # answered: nothing to hand back yet
+
+    with delivered():
+        reply(actor=carol_customer, ticket_id=ticket.pk, body_text="Still broken!")
+
+    assert _reload(ticket).assignee_id == crew[1].pk
+    assert Activity.objects.filter(ticket=ticket, verb="returned_to_queue").count() == 1

@@ -3,6 +3,8 @@
 - A ticket created in a team without an assignee is routed (inline: a handful of queries).
 - A ticket moved to another team, or left without an assignee (someone unassigned it, or it was
   handed back), is routed again, never to the agent who just gave it up.
+- A customer writing on a ticket whose assignee is away hands that ticket back (it would
+  otherwise wait for them to return).
 - An agent going away hands back their unanswered tickets; an agent becoming available routes
   their teams' queues (both as Huey tasks: they may touch many tickets).
 """
@@ -12,8 +14,8 @@ from __future__ import annotations
 from zabota.core.events import subscribe
 from zabota.routing.choices import Availability, HandBackReason, RoutingMode
 from zabota.routing.events import AgentStatusChanged
-from zabota.routing.models import TeamRouting
-from zabota.tickets.events import TicketChanged, TicketCreated
+from zabota.routing.models import AgentStatus, TeamRouting
+from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from zabota.tickets.models import Ticket
 
 
@@ -49,3 +51,14 @@ def follow_status(event: AgentStatusChanged) -> None:
         team_ids = TeamRouting.objects.filter(team__members=event.agent_id).exclude(mode=RoutingMode.MANUAL)
         for team_id in team_ids.values_list("team_id", flat=True):
             tasks.drain_queue_task(team_id)
+
+
+@subscribe(MessageAdded)
+def hand_back_when_away(event: MessageAdded) -> None:
+    from zabota.routing.actions import hand_back
+
+    if event.author_contact_id is None:
+        return
+    assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
+    if assignee_id and AgentStatus.objects.filter(agent_id=assignee_id, status=Availability.AWAY).exists():
+        hand_back(agent_id=assignee_id, reason=HandBackReason.AWAY, ticket_id=event.ticket_id)

@@ -114,8 +114,11 @@ def route_ticket(*, ticket_id: int, exclude: Iterable[int] = (), at: datetime | 
     return agent
 
 
-def hand_back(*, agent_id: int, reason: str, team_id: int | None = None) -> list[int]:
-    """Return the agent's unanswered tickets (of ``team_id``, or all) to their team queues.
+def hand_back(
+    *, agent_id: int, reason: str, team_id: int | None = None, ticket_id: int | None = None
+) -> list[int]:
+    """Return the agent's unanswered tickets (of ``team_id``, or only ``ticket_id``, or all) to
+    their team queues.
 
     Each ticket: assignee cleared (``update_ticket`` by the system), a "returned_to_queue"
     timeline event, and its team lead notified (ROUTED_BACK). The assignee change's listener then
@@ -127,17 +130,20 @@ def hand_back(*, agent_id: int, reason: str, team_id: int | None = None) -> list
     agent = Agent.objects.filter(pk=agent_id).first()
     if agent is None:
         return []
-    ids = list(unanswered_tickets(agent_id, team_id=team_id).values_list("id", flat=True))
+    unanswered = unanswered_tickets(agent_id, team_id=team_id)
+    if ticket_id is not None:
+        unanswered = unanswered.filter(pk=ticket_id)
+    ids = list(unanswered.values_list("id", flat=True))
     leads = dict(Team.objects.filter(lead__isnull=False).values_list("id", "lead_id"))
     returned: list[int] = []
-    for ticket_id in ids:
+    for one_id in ids:
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().filter(pk=ticket_id, assignee_id=agent_id).first()
+            ticket = Ticket.objects.select_for_update().filter(pk=one_id, assignee_id=agent_id).first()
             if ticket is None:
                 continue
-            update_ticket(actor=None, ticket_id=ticket_id, assignee=None)
+            update_ticket(actor=None, ticket_id=one_id, assignee=None)
             record_event(
-                ticket_id=ticket_id,
+                ticket_id=one_id,
                 verb="returned_to_queue",
                 after={"agent": {"id": agent.pk, "name": str(agent)}, "reason": reason},
             )
@@ -146,10 +152,10 @@ def hand_back(*, agent_id: int, reason: str, team_id: int | None = None) -> list
                 notify(
                     agent_ids=[lead_id],
                     kind=NotificationKind.ROUTED_BACK,
-                    ticket_id=ticket_id,
+                    ticket_id=one_id,
                     actor_name=str(agent),
                 )
-        returned.append(ticket_id)
+        returned.append(one_id)
     return returned
 
 
