@@ -224,7 +224,7 @@ def _describe_sla(verb: str, after: dict[str, Any]) -> str:
     from zabota.sla.models import Metric
 
     try:
-        metric = str(Metric(after.get("metric")).label)
+        metric = str(Metric(str(after.get("metric"))).label)
     except ValueError:
         metric = str(after.get("metric") or "?")
     policy = str(after.get("policy") or "")
