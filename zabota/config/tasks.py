@@ -86,3 +86,12 @@ def incident_updates_resume() -> None:
     from zabota.triage.tasks import resume_updates
 
     resume_updates()
+
+
+# Hourly at :15 — rotas: email each person on support tomorrow (from 10:00 in the rota's time
+# zone), once per shift (claimed by a conditional UPDATE on reminded_at; the outbox retries).
+@db_periodic_task(crontab(minute="15"))
+def rota_shift_reminders() -> None:
+    from zabota.rotas.reminders import send_reminders
+
+    send_reminders()
