@@ -26,7 +26,9 @@ def other(erin_customer: Contact, support_team: Any) -> Ticket:
     return open_ticket(erin_customer, "Can't log in", "It spins.", team=support_team)
 
 
-def test_the_whole_incident_through_the_api(alice_api: Api, outage: Ticket, other: Ticket, committed: Any) -> None:
+def test_the_whole_incident_through_the_api(
+    alice_api: Api, outage: Ticket, other: Ticket, committed: Any
+) -> None:
     r = alice_api.post(f"/tickets/{outage.pk}/incident")
     assert r.status_code == 201 and r.json()["number"] == outage.number
     r = alice_api.post(f"/tickets/{outage.pk}/incident/tickets", {"ticket_ids": [other.pk, 10**12]})

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def outage(carol_customer: Contact, support_team: Any) -> Ticket:
-    return open_ticket(carol_customer, "Login is down", "Nobody can log in.", team=support_team, channel=Channel.PORTAL)
+    return open_ticket(
+        carol_customer, "Login is down", "Nobody can log in.", team=support_team, channel=Channel.PORTAL
+    )
 
 
 @pytest.fixture
@@ -50,9 +52,13 @@ def affected(acme: Any, support_team: Any) -> list[Ticket]:
     ]
 
 
-def test_linking_puts_an_event_on_each_ticket(alice_agent: Agent, outage: Ticket, affected: list[Ticket]) -> None:
+def test_linking_puts_an_event_on_each_ticket(
+    alice_agent: Agent, outage: Ticket, affected: list[Ticket]
+) -> None:
     mark_incident(actor=alice_agent, ticket_id=outage.pk)
-    outcomes = link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[t.pk for t in affected])
+    outcomes = link_tickets(
+        actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[t.pk for t in affected]
+    )
     assert [o.ok for o in outcomes] == [True, True]
     for t in affected:
         event = Activity.objects.get(ticket=t, verb="incident_linked")
@@ -61,7 +67,9 @@ def test_linking_puts_an_event_on_each_ticket(alice_agent: Agent, outage: Ticket
         "Alice Agent marked this ticket as an incident"
     )
     # Linking again is harmless; the incident itself and a second incident are refused.
-    again = link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[affected[0].pk, outage.pk])
+    again = link_tickets(
+        actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[affected[0].pk, outage.pk]
+    )
     assert [(o.ok, o.code) for o in again] == [(True, ""), (False, "link_to_itself")]
     assert Activity.objects.filter(ticket=affected[0], verb="incident_linked").count() == 1
     other = open_ticket(affected[0].requester, "Another outage", "x", team=outage.team)
@@ -87,7 +95,11 @@ def test_an_agent_links_only_tickets_they_can_see(
 
 
 def test_customers_and_collaborators_may_not_manage_incidents(
-    carol_customer: Contact, dave_collaborator: Agent, bob_other_team: Agent, outage: Ticket, alice_agent: Agent
+    carol_customer: Contact,
+    dave_collaborator: Agent,
+    bob_other_team: Agent,
+    outage: Ticket,
+    alice_agent: Agent,
 ) -> None:
     for who in (carol_customer, dave_collaborator):
         with pytest.raises(PermissionDenied):
@@ -112,7 +124,10 @@ def test_one_update_reaches_every_customer_on_their_own_channel_and_never_a_note
     add_note(actor=alice_agent, ticket_id=outage.pk, body_text="internal: the DB primary died")
 
     update = committed(
-        send_update, actor=alice_agent, incident_ticket_id=outage.pk, body_text="We are restoring the login service."
+        send_update,
+        actor=alice_agent,
+        incident_ticket_id=outage.pk,
+        body_text="We are restoring the login service.",
     )
     update.refresh_from_db()
     assert update.state == UpdateState.DONE and update.total == 3
@@ -135,8 +150,12 @@ def test_one_update_reaches_every_customer_on_their_own_channel_and_never_a_note
 def test_a_retry_never_posts_twice(alice_agent: Agent, outage: Ticket, affected: list[Ticket]) -> None:
     mark_incident(actor=alice_agent, ticket_id=outage.pk)
     link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[t.pk for t in affected])
-    update = send_update(actor=alice_agent, incident_ticket_id=outage.pk, body_text="Fixed soon")  # not yet delivered
-    assert set(IncidentDelivery.objects.filter(update=update).values_list("state", flat=True)) == {DeliveryState.PENDING}
+    update = send_update(
+        actor=alice_agent, incident_ticket_id=outage.pk, body_text="Fixed soon"
+    )  # not yet delivered
+    assert set(IncidentDelivery.objects.filter(update=update).values_list("state", flat=True)) == {
+        DeliveryState.PENDING
+    }
     deliver_update(update_id=update.pk)
     deliver_update(update_id=update.pk)  # the task retried, or ran twice
     assert Message.objects.filter(body_text="Fixed soon").count() == 3
@@ -156,7 +175,9 @@ def test_closed_and_invisible_tickets_are_skipped(
     states = dict(update.deliveries.values_list("ticket_id", "reason"))
     assert states[affected[0].pk] == "closed"
     assert states[security_ticket.pk] == "not_visible"
-    assert not Message.objects.filter(ticket__in=[affected[0], security_ticket], body_text="Still on it").exists()
+    assert not Message.objects.filter(
+        ticket__in=[affected[0], security_ticket], body_text="Still on it"
+    ).exists()
     assert Message.objects.filter(ticket=affected[1], body_text="Still on it").exists()
 
 

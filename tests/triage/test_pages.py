@@ -37,7 +37,9 @@ def many(acme: Any, support_team: Any) -> list[Ticket]:
     out = []
     for i in range(5):
         c = save_contact(actor=None, name=f"User {i}", emails=[f"u{i}@acme.test"], organization_id=acme.pk)
-        out.append(open_ticket(c, f"Cannot sign in {i}", "login spinner", team=support_team, channel=Channel.PORTAL))
+        out.append(
+            open_ticket(c, f"Cannot sign in {i}", "login spinner", team=support_team, channel=Channel.PORTAL)
+        )
     return out
 
 
@@ -46,17 +48,27 @@ def test_the_lead_creates_orders_and_deletes_rules(admin: Agent, acme: Any) -> N
     assert "Priority rules" in lead.get("/settings/").content.decode()
     r = lead.post(
         "/settings/priority-rules/new/",
-        {"name": "Outages", "priority": Priority.URGENT, "keywords": "outage, не работает\ndown", "is_active": "on"},
+        {
+            "name": "Outages",
+            "priority": Priority.URGENT,
+            "keywords": "outage, не работает\ndown",
+            "is_active": "on",
+        },
     )
     assert r.status_code == 302
-    lead.post("/settings/priority-rules/new/", {"name": "Gold", "priority": Priority.HIGH, "tiers": [acme.tier_id]})
+    lead.post(
+        "/settings/priority-rules/new/", {"name": "Gold", "priority": Priority.HIGH, "tiers": [acme.tier_id]}
+    )
     rules = list(PriorityRule.objects.order_by("position"))
     assert [r.name for r in rules] == ["Outages", "Gold"]
     assert rules[0].keywords == ["outage", "не работает", "down"]
     page = lead.get("/settings/priority-rules/").content.decode()
     assert "не работает" in page and "Gold" in page
     lead.post(f"/settings/priority-rules/{rules[1].pk}/up/")
-    assert list(PriorityRule.objects.order_by("position").values_list("name", flat=True)) == ["Gold", "Outages"]
+    assert list(PriorityRule.objects.order_by("position").values_list("name", flat=True)) == [
+        "Gold",
+        "Outages",
+    ]
     empty = lead.post("/settings/priority-rules/new/", {"name": "Nothing", "priority": Priority.HIGH})
     assert empty.status_code == 200 and "at least one condition" in empty.content.decode()
     lead.post(f"/settings/priority-rules/{rules[0].pk}/delete/")
@@ -119,7 +131,9 @@ def test_the_incident_page_lists_searches_links_sends_and_solves(
     assert {reload(t).status for t in many} == {Status.SOLVED}
 
 
-def test_solving_without_the_box_leaves_an_offer(alice_agent: Agent, outage: Ticket, many: list[Ticket]) -> None:
+def test_solving_without_the_box_leaves_an_offer(
+    alice_agent: Agent, outage: Ticket, many: list[Ticket]
+) -> None:
     alice = client_for(alice_agent)
     mark_incident(actor=alice_agent, ticket_id=outage.pk)
     link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[many[0].pk])
@@ -132,7 +146,12 @@ def test_solving_without_the_box_leaves_an_offer(alice_agent: Agent, outage: Tic
 
 
 def test_collaborators_and_other_teams_are_refused(
-    alice_agent: Agent, dave_collaborator: Agent, bob_other_team: Agent, admin: Agent, security_ticket: Ticket, outage: Ticket
+    alice_agent: Agent,
+    dave_collaborator: Agent,
+    bob_other_team: Agent,
+    admin: Agent,
+    security_ticket: Ticket,
+    outage: Ticket,
 ) -> None:
     dave = client_for(dave_collaborator)
     assert "Mark as incident" not in dave.get(f"/tickets/{outage.number}/").content.decode()
@@ -153,6 +172,40 @@ def test_a_new_ticket_from_a_gold_customer_is_urgent_on_its_page(
     from zabota.triage.actions import save_rule
 
     save_rule(actor=None, name="Outages", priority=Priority.URGENT, keywords=["не работает"])
-    ticket = committed(open_ticket, carol_customer, "Ничего не работает", "Помогите", team=support_team, kind=Kind.PROBLEM)
+    ticket = committed(
+        open_ticket, carol_customer, "Ничего не работает", "Помогите", team=support_team, kind=Kind.PROBLEM
+    )
     page = client_for(alice_agent).get(f"/tickets/{ticket.number}/").content.decode()
     assert "Priority set to Urgent automatically: keyword «не работает»" in page
+
+
+def test_an_update_in_progress_is_polled_until_done(
+    alice_agent: Agent, outage: Ticket, many: list[Ticket]
+) -> None:
+    from zabota.triage.actions import deliver_update, send_update
+
+    alice = client_for(alice_agent)
+    mark_incident(actor=alice_agent, ticket_id=outage.pk)
+    link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[t.pk for t in many])
+    update = send_update(
+        actor=alice_agent, incident_ticket_id=outage.pk, body_text="Working on it"
+    )  # task not run yet
+    page = alice.get(f"/incidents/{outage.number}/").content.decode()
+    assert f'hx-get="/incidents/{outage.number}/updates/{update.pk}"' in page and "6 waiting" in page
+    deliver_update(update_id=update.pk)
+    fragment = alice.get(f"/incidents/{outage.number}/updates/{update.pk}").content.decode()
+    assert "Sent on 6 of 6 tickets" in fragment and "hx-get" not in fragment
+
+
+def test_customers_never_reach_the_incident_pages(
+    carol_customer: Contact, outage: Ticket, alice_agent: Agent
+) -> None:
+    from tests.web.test_portal_fixtures import sign_in_client
+
+    mark_incident(actor=alice_agent, ticket_id=outage.pk)
+    carol = sign_in_client(Client(), carol_customer)
+    for url in ("/incidents/", f"/incidents/{outage.number}/"):
+        r = carol.get(url)
+        assert r.status_code == 302 and "/login/" in r["Location"]
+    r = carol.post(f"/incidents/{outage.number}/updates", {"body": "hacked"})
+    assert r.status_code == 302 and not Message.objects.filter(body_text="hacked").exists()

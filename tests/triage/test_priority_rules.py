@@ -9,6 +9,7 @@ import pytest
 
 from tests.support import open_ticket, reload
 from zabota.accounts.models import Agent
+from zabota.core.errors import PermissionDenied, ValidationFailed
 from zabota.customers.models import Contact, Tier
 from zabota.tickets.actions import update_ticket
 from zabota.tickets.choices import Kind, Priority
@@ -16,7 +17,7 @@ from zabota.tickets.models import Activity, Ticket
 from zabota.tickets.views.timeline_text import describe
 from zabota.triage.actions import save_rule
 from zabota.triage.matching import matched_keywords, stems
-from zabota.core.errors import PermissionDenied, ValidationFailed
+from zabota.triage.models import PriorityRule
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rules(carol_customer: Contact) -> None:
     gold = Tier.objects.get(name="Gold")
-    save_rule(actor=None, name="Outage words", priority=Priority.URGENT, keywords=["outage", "не работает", "down"])
+    save_rule(
+        actor=None, name="Outage words", priority=Priority.URGENT, keywords=["outage", "не работает", "down"]
+    )
     save_rule(actor=None, name="Gold problems", priority=Priority.HIGH, tiers=[gold], kinds=[Kind.PROBLEM])
     save_rule(actor=None, name="Feedback is low", priority=Priority.LOW, kinds=[Kind.FEEDBACK])
 
@@ -53,10 +56,16 @@ def test_a_russian_keyword_makes_the_ticket_urgent_and_the_timeline_says_why(
     assert describe(event) == "Priority set to Urgent automatically: keyword «не работает»"
 
 
-def test_tier_and_kind_must_both_hold(rules: None, carol_customer: Contact, erin_customer: Contact, committed: Any) -> None:
-    gold_problem = reload(committed(open_ticket, carol_customer, "Export fails", "CSV is empty", kind=Kind.PROBLEM))
+def test_tier_and_kind_must_both_hold(
+    rules: None, carol_customer: Contact, erin_customer: Contact, committed: Any
+) -> None:
+    gold_problem = reload(
+        committed(open_ticket, carol_customer, "Export fails", "CSV is empty", kind=Kind.PROBLEM)
+    )
     gold_question = reload(committed(open_ticket, carol_customer, "How to export?", "Where is it?"))
-    untiered_problem = reload(committed(open_ticket, erin_customer, "Export fails", "CSV is empty", kind=Kind.PROBLEM))
+    untiered_problem = reload(
+        committed(open_ticket, erin_customer, "Export fails", "CSV is empty", kind=Kind.PROBLEM)
+    )
     assert gold_problem.priority == Priority.HIGH
     assert auto_event(gold_problem).after["reasons"] == ["tier Gold", "kind problem"]  # type: ignore[union-attr]
     assert gold_question.priority == Priority.NORMAL and auto_event(gold_question) is None
@@ -80,7 +89,9 @@ def test_an_agents_override_sticks(
     ticket = reload(committed(open_ticket, carol_customer, "Outage", "All down", team=support_team))
     assert ticket.priority == Priority.URGENT
     committed(update_ticket, actor=alice_agent, ticket_id=ticket.pk, priority=Priority.NORMAL)
-    committed(update_ticket, actor=alice_agent, ticket_id=ticket.pk, kind=Kind.PROBLEM, subject="Outage again")
+    committed(
+        update_ticket, actor=alice_agent, ticket_id=ticket.pk, kind=Kind.PROBLEM, subject="Outage again"
+    )
     assert reload(ticket).priority == Priority.NORMAL
     assert Activity.objects.filter(ticket=ticket, verb="priority_auto").count() == 1
 
@@ -107,3 +118,23 @@ def test_only_admins_manage_rules_and_a_rule_needs_a_condition(alice_agent: Agen
         save_rule(actor=admin, name="Everything", priority=Priority.URGENT)
     rule = save_rule(actor=admin, name="Dup", priority=Priority.HIGH, keywords=[" Down ", "down", ""])
     assert rule.keywords == ["Down"]
+
+
+def test_the_demo_rules_make_sense(carol_customer: Contact, erin_customer: Contact, committed: Any) -> None:
+    from zabota.triage.demo import seed_demo
+
+    seed_demo()
+    seed_demo()  # safe to run again
+    assert PriorityRule.objects.count() == 4
+    assert (
+        reload(committed(open_ticket, erin_customer, "Сайт упал", "Ничего не открывается")).priority
+        == Priority.URGENT
+    )
+    assert (
+        reload(committed(open_ticket, carol_customer, "Question", "How do I export?")).priority
+        == Priority.HIGH
+    )
+    idea = reload(
+        committed(open_ticket, erin_customer, "Idea", "Dark mode please", kind=Kind.FEATURE_REQUEST)
+    )
+    assert idea.priority == Priority.LOW

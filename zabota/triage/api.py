@@ -49,7 +49,9 @@ def _update(u: IncidentUpdate) -> dict[str, Any]:
     }
 
 
-@router.post("/tickets/{ticket_id}/incident", response={201: IncidentOut}, summary="Mark a ticket as an incident")
+@router.post(
+    "/tickets/{ticket_id}/incident", response={201: IncidentOut}, summary="Mark a ticket as an incident"
+)
 def mark(request: HttpRequest, ticket_id: int) -> Status[dict[str, Any]]:
     incident = actions.mark_incident(actor=actor(request), ticket_id=ticket_id)
     return Status(201, _incident(incident))
@@ -60,13 +62,17 @@ def get(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     return _incident(incident_of(actor(request), ticket_id))
 
 
-@router.delete("/tickets/{ticket_id}/incident", response={204: None}, summary="Stop treating a ticket as an incident")
+@router.delete(
+    "/tickets/{ticket_id}/incident", response={204: None}, summary="Stop treating a ticket as an incident"
+)
 def unmark(request: HttpRequest, ticket_id: int) -> Status[None]:
     actions.unmark_incident(actor=actor(request), ticket_id=ticket_id)
     return Status(204, None)
 
 
-@router.get("/tickets/{ticket_id}/incident/tickets", response=list[LinkedTicketOut], summary="The linked tickets")
+@router.get(
+    "/tickets/{ticket_id}/incident/tickets", response=list[LinkedTicketOut], summary="The linked tickets"
+)
 def linked(request: HttpRequest, ticket_id: int) -> list[dict[str, Any]]:
     me = actor(request)
     incident = incident_of(me, ticket_id)
@@ -84,9 +90,15 @@ def linked(request: HttpRequest, ticket_id: int) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/tickets/{ticket_id}/incident/tickets", response=list[LinkOutcomeOut], summary="Link tickets to the incident")
+@router.post(
+    "/tickets/{ticket_id}/incident/tickets",
+    response=list[LinkOutcomeOut],
+    summary="Link tickets to the incident",
+)
 def link(request: HttpRequest, ticket_id: int, payload: LinkIn) -> list[dict[str, Any]]:
-    outcomes = actions.link_tickets(actor=actor(request), incident_ticket_id=ticket_id, ticket_ids=payload.ticket_ids)
+    outcomes = actions.link_tickets(
+        actor=actor(request), incident_ticket_id=ticket_id, ticket_ids=payload.ticket_ids
+    )
     return [{"ticket_id": o.ticket_id, "ok": o.ok, "code": str(o.code)} for o in outcomes]
 
 
@@ -110,7 +122,9 @@ def send(request: HttpRequest, ticket_id: int, payload: UpdateIn) -> Status[dict
     return Status(202, _update(found or update))
 
 
-@router.get("/tickets/{ticket_id}/incident/updates", response=list[UpdateOut], summary="Updates and their progress")
+@router.get(
+    "/tickets/{ticket_id}/incident/updates", response=list[UpdateOut], summary="Updates and their progress"
+)
 def list_updates(request: HttpRequest, ticket_id: int) -> list[dict[str, Any]]:
     me = actor(request)
     require_incident_agent(me)
@@ -127,5 +141,3 @@ def solve_linked(request: HttpRequest, ticket_id: int) -> list[dict[str, Any]]:
     incident = incident_of(me, ticket_id)
     outcomes = actions.solve_linked(incident, me)
     return [{"ticket_id": o.ticket_id, "ok": o.ok, "code": str(o.code)} for o in outcomes]
-
-

@@ -32,7 +32,9 @@ class RuleForm(forms.Form):
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Whole words in the subject or first message, any case and word form: “не работает” also finds “не работают”."),
+        help_text=_(
+            "Whole words in the subject or first message, any case and word form: “не работает” also finds “не работают”."
+        ),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
@@ -57,7 +59,9 @@ class UpdateForm(forms.Form):
         label=_("Update to all affected customers"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Sent as a public reply on the incident ticket and every linked ticket, on each customer's own channel."),
+        help_text=_(
+            "Sent as a public reply on the incident ticket and every linked ticket, on each customer's own channel."
+        ),
     )
 
 
@@ -70,7 +74,9 @@ class LinkForm(forms.Form):
     the incident is given by its ticket number)."""
 
     ticket = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    incident = forms.IntegerField(label=_("Incident ticket number"), required=False, min_value=1, max_value=2**62)
+    incident = forms.IntegerField(
+        label=_("Incident ticket number"), required=False, min_value=1, max_value=2**62
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

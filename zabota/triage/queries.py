@@ -89,7 +89,11 @@ def panel(actor: Agent, ticket_id: int) -> Panel:
     )
     if incident is not None:
         return Panel(incident=incident, linked=incident.n, open_linked=incident.n_open)  # type: ignore[attr-defined]
-    link = IncidentLink.objects.filter(ticket_id=ticket_id).values_list("incident__ticket_id", "incident__ticket__number").first()
+    link = (
+        IncidentLink.objects.filter(ticket_id=ticket_id)
+        .values_list("incident__ticket_id", "incident__ticket__number")
+        .first()
+    )
     if link is None:
         return Panel()
     seen = visible_tickets(actor).filter(pk=link[0]).exists()

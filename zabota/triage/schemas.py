@@ -23,7 +23,10 @@ class LinkIn(Schema):
 class LinkOutcomeOut(Schema):
     ticket_id: int
     ok: bool
-    code: str = Field("", description="why not: not_found, link_to_itself, already_incident, linked_to_other_incident, ticket_merged")
+    code: str = Field(
+        "",
+        description="why not: not_found, link_to_itself, already_incident, linked_to_other_incident, ticket_merged",
+    )
 
 
 class LinkedTicketOut(Schema):

@@ -76,7 +76,11 @@ def link_summary(outcomes: list[LinkOutcome], number: int) -> dict[str, Any]:
     hidden = sum(1 for o in outcomes if not o.ok and o.number is None)
     if hidden:
         problems.append(
-            ngettext("%(count)d selected ticket was not found.", "%(count)d selected tickets were not found.", hidden)
+            ngettext(
+                "%(count)d selected ticket was not found.",
+                "%(count)d selected tickets were not found.",
+                hidden,
+            )
             % {"count": hidden}
         )
     headline = ngettext(
@@ -249,7 +253,9 @@ def send(request: HttpRequest, number: int) -> HttpResponse:
     form = UpdateForm(request.POST)
     if form.is_valid():
         try:
-            actions.send_update(actor=agent, incident_ticket_id=incident.ticket_id, body_text=form.cleaned_data["body"])
+            actions.send_update(
+                actor=agent, incident_ticket_id=incident.ticket_id, body_text=form.cleaned_data["body"]
+            )
         except DomainError as exc:
             form.add_error("body", exc.message)
         else:
@@ -297,7 +303,9 @@ def solve(request: HttpRequest, number: int) -> HttpResponse:
         text += " " + ngettext(
             "%(count)d linked ticket solved.", "%(count)d linked tickets solved.", solved
         ) % {"count": solved}
-    messages.add_message(request, messages.WARNING if problems else messages.SUCCESS, " ".join([text, *problems]))
+    messages.add_message(
+        request, messages.WARNING if problems else messages.SUCCESS, " ".join([text, *problems])
+    )
     return redirect("incident", number)
 
 

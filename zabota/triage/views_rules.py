@@ -85,7 +85,9 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 def rule_move(request: HttpRequest, rule_id: int, direction: str) -> HttpResponse:
     if direction not in ("up", "down"):
         raise Http404("no such direction")
-    actions.move_rule(actor=actor(request), rule=get_object_or_404(PriorityRule, pk=rule_id), direction=direction)
+    actions.move_rule(
+        actor=actor(request), rule=get_object_or_404(PriorityRule, pk=rule_id), direction=direction
+    )
     return redirect("settings-priority-rules")
 
 
@@ -94,5 +96,9 @@ urlpatterns: list[URLPattern] = [
     path("settings/priority-rules/new/", rule_new, name="settings-priority-rule-new"),
     path("settings/priority-rules/<int:rule_id>/", rule_edit, name="settings-priority-rule"),
     path("settings/priority-rules/<int:rule_id>/delete/", rule_delete, name="settings-priority-rule-delete"),
-    path("settings/priority-rules/<int:rule_id>/<str:direction>/", rule_move, name="settings-priority-rule-move"),
+    path(
+        "settings/priority-rules/<int:rule_id>/<str:direction>/",
+        rule_move,
+        name="settings-priority-rule-move",
+    ),
 ]

@@ -208,7 +208,10 @@ def _describe_triage(verb: str, who: str, after: dict[str, Any]) -> str:
     if verb == "incident_linked":
         return _("%(actor)s linked this ticket to incident #%(number)s") % {"actor": who, "number": number}
     if verb == "incident_unlinked":
-        return _("%(actor)s unlinked this ticket from incident #%(number)s") % {"actor": who, "number": number}
+        return _("%(actor)s unlinked this ticket from incident #%(number)s") % {
+            "actor": who,
+            "number": number,
+        }
     if verb == "incident_tickets_linked":
         tickets = [f"#{n}" for n in after.get("tickets") or []]
         return ngettext(

@@ -111,9 +111,13 @@ def link_tickets(*, actor: Agent, incident_ticket_id: int, ticket_ids: Sequence[
         incident = incident_of(actor, incident_ticket_id, for_update=True)
         visible = set(filter_visible(actor, ids))
         numbers = dict(Ticket.objects.filter(pk__in=visible).values_list("pk", "number"))
-        merged = set(Ticket.objects.filter(pk__in=visible, merged_into__isnull=False).values_list("pk", flat=True))
+        merged = set(
+            Ticket.objects.filter(pk__in=visible, merged_into__isnull=False).values_list("pk", flat=True)
+        )
         incidents = set(Incident.objects.filter(ticket_id__in=visible).values_list("ticket_id", flat=True))
-        links = dict(IncidentLink.objects.filter(ticket_id__in=visible).values_list("ticket_id", "incident_id"))
+        links = dict(
+            IncidentLink.objects.filter(ticket_id__in=visible).values_list("ticket_id", "incident_id")
+        )
         fresh: list[int] = []
         for tid in ids:
             number = numbers.get(tid)
@@ -134,7 +138,10 @@ def link_tickets(*, actor: Agent, incident_ticket_id: int, ticket_ids: Sequence[
         try:
             with transaction.atomic():
                 IncidentLink.objects.bulk_create(
-                    [IncidentLink(incident=incident, ticket_id=t, linked_by=actor, created_at=clock.now()) for t in fresh]
+                    [
+                        IncidentLink(incident=incident, ticket_id=t, linked_by=actor, created_at=clock.now())
+                        for t in fresh
+                    ]
                 )
         except IntegrityError as exc:  # linked elsewhere at the same moment: the caller may retry
             raise ValidationFailed("a ticket was linked by someone else meanwhile; try again") from exc
@@ -161,7 +168,10 @@ def unlink_ticket(*, actor: Agent, incident_ticket_id: int, ticket_id: int) -> N
         if not deleted:
             raise NotFound(f"ticket #{ticket.number} is not linked to this incident")
         record_event(
-            ticket_id=ticket.pk, verb="incident_unlinked", after={"incident": incident.ticket.number}, actor=actor
+            ticket_id=ticket.pk,
+            verb="incident_unlinked",
+            after={"incident": incident.ticket.number},
+            actor=actor,
         )
 
 
@@ -185,7 +195,9 @@ def send_update(*, actor: Agent, incident_ticket_id: int, body_text: str) -> Inc
         ids = [incident.ticket_id, *incident.links.values_list("ticket_id", flat=True)]
         visible = set(filter_visible(actor, ids))
         states = dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "status"))
-        merged = set(Ticket.objects.filter(pk__in=ids, merged_into__isnull=False).values_list("pk", flat=True))
+        merged = set(
+            Ticket.objects.filter(pk__in=ids, merged_into__isnull=False).values_list("pk", flat=True)
+        )
         now = clock.now()
         update = IncidentUpdate.objects.create(
             incident=incident, author=actor, body_text=text, total=len(ids), created_at=now
@@ -227,7 +239,10 @@ def _deliver_one(update: IncidentUpdate, author: Agent, delivery_id: int) -> Non
         try:
             with transaction.atomic():
                 message = reply(
-                    actor=author, ticket_id=delivery.ticket_id, body_text=update.body_text, channel=ticket or "api"
+                    actor=author,
+                    ticket_id=delivery.ticket_id,
+                    body_text=update.body_text,
+                    channel=ticket or "api",
                 )
         except DomainError as exc:
             delivery.state = DeliveryState.SKIPPED
@@ -245,9 +260,13 @@ def deliver_update(*, update_id: int) -> IncidentUpdate | None:
     if update is None:
         return None
     if update.state == UpdateState.QUEUED:
-        IncidentUpdate.objects.filter(pk=update.pk, state=UpdateState.QUEUED).update(state=UpdateState.SENDING)
+        IncidentUpdate.objects.filter(pk=update.pk, state=UpdateState.QUEUED).update(
+            state=UpdateState.SENDING
+        )
     pending = list(
-        IncidentDelivery.objects.filter(update=update, state=DeliveryState.PENDING).values_list("pk", flat=True)
+        IncidentDelivery.objects.filter(update=update, state=DeliveryState.PENDING).values_list(
+            "pk", flat=True
+        )
     )
     for delivery_id in pending:
         _deliver_one(update, update.author, delivery_id)

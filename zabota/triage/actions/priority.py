@@ -110,7 +110,9 @@ def move_rule(*, actor: Agent | None, rule: PriorityRule, direction: str) -> Non
 
 def active_specs() -> list[RuleSpec]:
     """The active rules in order, as plain values (two queries)."""
-    rules = list(PriorityRule.objects.filter(is_active=True).prefetch_related("tiers").order_by("position", "id"))
+    rules = list(
+        PriorityRule.objects.filter(is_active=True).prefetch_related("tiers").order_by("position", "id")
+    )
     return [
         RuleSpec(
             id=r.pk,
@@ -151,7 +153,9 @@ def apply_automatic_priority(*, ticket_id: int, opened_by_agent: bool = False) -
     and put an event on the timeline saying why. Returns the decision (None: no rule matched,
     or an agent chose the priority)."""
     ticket = (
-        Ticket.objects.select_related("organization__tier").filter(pk=ticket_id, merged_into__isnull=True).first()
+        Ticket.objects.select_related("organization__tier")
+        .filter(pk=ticket_id, merged_into__isnull=True)
+        .first()
     )
     if ticket is None:
         return None
@@ -162,9 +166,9 @@ def apply_automatic_priority(*, ticket_id: int, opened_by_agent: bool = False) -
     if decision is None:
         return None
     with transaction.atomic():
-        if Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("priority", flat=True).first() == (
-            decision.priority
-        ):
+        if Ticket.objects.select_for_update().filter(pk=ticket_id).values_list(
+            "priority", flat=True
+        ).first() == (decision.priority):
             return decision  # already at that priority: nothing to say
         update_ticket(actor=None, ticket_id=ticket_id, priority=decision.priority)
         record_event(
