@@ -104,3 +104,18 @@ def test_the_agent_list_costs_the_same_for_many_agents(
     with django_assert_max_num_queries(8):
         r = alice_api.get("/routing/agents")
     assert len(r.json()) >= 3
+
+
+def test_fields_left_out_keep_their_values(admin_api: Api, alice_agent: Agent) -> None:
+    admin_api.put(f"/routing/agents/{alice_agent.pk}", {"capacity": 3, "languages": ["ru"]})
+
+    r = admin_api.put(f"/routing/agents/{alice_agent.pk}", {"status": "busy"})
+
+    assert (r.json()["capacity"], r.json()["languages"], r.json()["status"]) == (3, ["ru"], "busy")
+
+
+def test_an_agent_may_set_their_own_status_on_their_row_but_not_their_capacity(
+    alice_api: Api, alice_agent: Agent
+) -> None:
+    assert alice_api.put(f"/routing/agents/{alice_agent.pk}", {"status": "away"}).status_code == 200
+    assert alice_api.put(f"/routing/agents/{alice_agent.pk}", {"capacity": 100}).status_code == 403

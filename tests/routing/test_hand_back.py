@@ -242,3 +242,55 @@ def test_a_customer_writing_to_an_away_agent_is_handed_to_someone_available(
 
     assert _reload(ticket).assignee_id == crew[1].pk
     assert Activity.objects.filter(ticket=ticket, verb="returned_to_queue").count() == 1
+
+
+def test_someone_on_shift_from_outside_the_team_receives_its_tickets(
+    round_robin: Team,
+    crew: list[Agent],
+    bob_other_team: Agent,
+    dave_collaborator: Agent,
+    monkeypatch: pytest.MonkeyPatch,
+    new_ticket: Callable[..., Ticket],
+) -> None:
+    """A rota may put anyone on duty: Bob (Billing) on Support's shift gets Support's tickets."""
+    monkeypatch.setattr(
+        queries,
+        "on_shift_ids",
+        lambda team_id, at: {bob_other_team.pk} if team_id == round_robin.pk else None,
+    )
+
+    assert {new_ticket().assignee_id for _ in range(2)} == {bob_other_team.pk}
+
+
+def test_a_collaborator_on_shift_must_be_on_the_team(
+    admin: Agent,
+    billing_team: Team,
+    dave_collaborator: Agent,
+    monkeypatch: pytest.MonkeyPatch,
+    new_ticket: Callable[..., Ticket],
+) -> None:
+    """Dave is on Support, not Billing: on Billing's shift he still can't be assigned its tickets."""
+    from zabota.routing.actions import save_team_routing
+    from zabota.routing.choices import RoutingMode
+
+    save_team_routing(actor=admin, team=billing_team, mode=RoutingMode.ROUND_ROBIN)
+    monkeypatch.setattr(queries, "on_shift_ids", lambda team_id, at: {dave_collaborator.pk})
+
+    assert new_ticket(team=billing_team).assignee_id is None
+
+
+def test_on_a_restricted_team_only_members_on_shift_receive(
+    admin: Agent,
+    security_team: Team,
+    sam_security: Agent,
+    alice_agent: Agent,
+    monkeypatch: pytest.MonkeyPatch,
+    new_ticket: Callable[..., Ticket],
+) -> None:
+    from zabota.routing.actions import save_team_routing
+    from zabota.routing.choices import RoutingMode
+
+    save_team_routing(actor=admin, team=security_team, mode=RoutingMode.ROUND_ROBIN)
+    monkeypatch.setattr(queries, "on_shift_ids", lambda team_id, at: {alice_agent.pk})
+
+    assert new_ticket(team=security_team).assignee_id is None

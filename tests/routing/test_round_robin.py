@@ -142,3 +142,19 @@ def test_restricted_team_tickets_go_only_to_its_members(
     got = {new_ticket(team=security_team).assignee_id for _ in range(3)}
 
     assert got == {sam_security.pk}
+
+
+def test_switching_a_team_to_round_robin_routes_its_queue(
+    admin: Agent,
+    support_team: Team,
+    crew: list[Agent],
+    new_ticket: Callable[..., Ticket],
+    delivered: Callable[[], Any],
+) -> None:
+    waiting = [new_ticket() for _ in range(3)]
+    assert all(t.assignee_id is None for t in waiting)
+
+    with delivered():
+        save_team_routing(actor=admin, team=support_team, mode=RoutingMode.ROUND_ROBIN)
+
+    assert sorted(Ticket.objects.get(pk=t.pk).assignee_id for t in waiting) == sorted(a.pk for a in crew)

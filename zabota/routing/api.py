@@ -119,16 +119,26 @@ def agent_statuses(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.put(
-    "/routing/agents/{agent_id}", response=StatusOut, summary="Set an agent's capacity and skills (admins)"
+    "/routing/agents/{agent_id}",
+    response=StatusOut,
+    summary="Set an agent's capacity and skills (admins) or status (admins, or the agent); omitted fields stay",
 )
 def set_agent_routing(request: HttpRequest, agent_id: int, payload: AgentRoutingIn) -> dict[str, Any]:
     me = actor(request)
     agent = Agent.objects.filter(pk=agent_id, is_active=True).first()
     if agent is None:
         raise NotFound(f"agent {agent_id} not found")
-    actions.save_agent_routing(
-        actor=me, agent=agent, capacity=payload.capacity, languages=payload.languages, areas=payload.areas
-    )
+    given = payload.model_fields_set
+    if given & {"capacity", "languages", "areas"}:
+        # Fields left out keep their values.
+        state = state_of(agent.pk)
+        actions.save_agent_routing(
+            actor=me,
+            agent=agent,
+            capacity=payload.capacity if "capacity" in given else state.capacity,
+            languages=payload.languages if "languages" in given else list(state.languages),
+            areas=payload.areas if "areas" in given else list(state.areas),
+        )
     if payload.status is not None:
         actions.set_status(actor=me, agent=agent, status=payload.status)
     return _one(agent)

@@ -15,3 +15,11 @@ class AgentStatusChanged(Event):
     before: str
     after: str
     actor_agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TeamRoutingChanged(Event):
+    """An admin changed ``team_id``'s routing settings (``mode`` is the new mode)."""
+
+    team_id: int
+    mode: str

@@ -6,14 +6,15 @@
 - A customer writing on a ticket whose assignee is away hands that ticket back (it would
   otherwise wait for them to return).
 - An agent going away hands back their unanswered tickets; an agent becoming available routes
-  their teams' queues (both as Huey tasks: they may touch many tickets).
+  their teams' queues; a team switched to automatic routing routes its queue (Huey tasks: they
+  may touch many tickets).
 """
 
 from __future__ import annotations
 
 from zabota.core.events import subscribe
 from zabota.routing.choices import Availability, HandBackReason, RoutingMode
-from zabota.routing.events import AgentStatusChanged
+from zabota.routing.events import AgentStatusChanged, TeamRoutingChanged
 from zabota.routing.models import AgentStatus, TeamRouting
 from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from zabota.tickets.models import Ticket
@@ -62,3 +63,11 @@ def hand_back_when_away(event: MessageAdded) -> None:
     assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
     if assignee_id and AgentStatus.objects.filter(agent_id=assignee_id, status=Availability.AWAY).exists():
         hand_back(agent_id=assignee_id, reason=HandBackReason.AWAY, ticket_id=event.ticket_id)
+
+
+@subscribe(TeamRoutingChanged)
+def route_queue_of_automatic_team(event: TeamRoutingChanged) -> None:
+    from zabota.routing import tasks
+
+    if event.mode != RoutingMode.MANUAL:
+        tasks.drain_queue_task(event.team_id)

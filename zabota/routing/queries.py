@@ -7,9 +7,10 @@ agent has written a public reply after the customer's last one. Internal notes a
 do not count either way. A ticket opened by an agent (first message the agent's reply) is
 answered until the customer writes again.
 
-**Eligible** (who may receive a ticket by routing): an active member of the ticket's team whose
-status is available, who is under their capacity (unsolved tickets assigned to them, in any team),
-who is on shift when the team has a rota, and whose skills match when the team asks for it
+**Eligible** (who may receive a ticket by routing): an active member of the ticket's team (or,
+when the team has a rota, anyone on its shift who may be assigned its tickets) whose status is
+available, who is under their capacity (unsolved tickets assigned to them, in any team), who is
+on shift when the team has a rota, and whose skills match when the team asks for it
 (language: the requester's locale is among the agent's languages; area: the ticket's area is
 among the agent's areas; a ticket without a language or an area is not restricted by it).
 """
@@ -22,7 +23,7 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from zabota.accounts.models import Agent, Team
+from zabota.accounts.models import Agent, Role, Team
 from zabota.routing.choices import AreaSource, Availability
 from zabota.routing.models import AgentStatus, TeamRouting
 from zabota.tickets.choices import UNSOLVED, MessageKind
@@ -123,37 +124,42 @@ def candidates(
     ticket: Ticket, routing: TeamRouting, *, at: datetime, exclude: Iterable[int] = ()
 ) -> list[Candidate]:
     """The agents who may receive ``ticket`` now (see "eligible" above), in id order (the
-    round-robin order). A few queries whatever the team's size: members, their states, their
-    loads, the rota.
+    round-robin order). A few queries whatever the team's size: the rota, the people, their
+    states, their loads.
+
+    With a rota, the people on shift are the pool: members of the team, and also agents on shift
+    who are not members when the team is not restricted (a collaborator must be a member: the
+    tickets action would refuse to assign them otherwise).
     """
-    member_ids = sorted(
-        set(
-            Agent.objects.filter(teams=routing.team_id, is_active=True)
-            .exclude(pk__in=list(exclude))
-            .values_list("pk", flat=True)
-        )
-    )
-    if not member_ids:
+    shift = on_shift_ids(routing.team_id, at)
+    people = Agent.objects.filter(is_active=True).exclude(pk__in=list(exclude))
+    if shift is None:
+        pool = people.filter(teams=routing.team_id)
+    else:
+        pool = people.filter(pk__in=shift)
+        if routing.team.restricted:
+            pool = pool.filter(teams=routing.team_id)
+        else:
+            pool = pool.filter(Q(teams=routing.team_id) | ~Q(role=Role.COLLABORATOR))
+    ids = sorted(set(pool.values_list("pk", flat=True)))
+    if not ids:
         return []
-    states = states_of(member_ids)
-    member_ids = [i for i in member_ids if states[i].status == Availability.AVAILABLE]
+    states = states_of(ids)
+    ids = [i for i in ids if states[i].status == Availability.AVAILABLE]
     if routing.match_language:
         language = ticket_language(ticket)
         if language:
-            member_ids = [i for i in member_ids if language in {x.lower() for x in states[i].languages}]
+            ids = [i for i in ids if language in {x.lower() for x in states[i].languages}]
     if routing.area_source:
         area = ticket_area(ticket, routing)
         if area:
-            member_ids = [i for i in member_ids if area in {x.lower() for x in states[i].areas}]
-    if not member_ids:
+            ids = [i for i in ids if area in {x.lower() for x in states[i].areas}]
+    if not ids:
         return []
-    shift = on_shift_ids(routing.team_id, at)
-    if shift is not None:
-        member_ids = [i for i in member_ids if i in shift]
-    counts = loads(member_ids)
+    counts = loads(ids)
     return [
         Candidate(agent_id=i, load=counts[i], capacity=states[i].capacity)
-        for i in member_ids
+        for i in ids
         if states[i].capacity is None or counts[i] < (states[i].capacity or 0)
     ]
 

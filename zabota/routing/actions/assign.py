@@ -68,7 +68,10 @@ def route_ticket(*, ticket_id: int, exclude: Iterable[int] = (), at: datetime | 
         return None
     with transaction.atomic():
         routing = (
-            TeamRouting.objects.select_for_update().select_related("team").filter(team_id=team_id).first()
+            TeamRouting.objects.select_for_update(of=("self",))
+            .select_related("team")
+            .filter(team_id=team_id)
+            .first()
         )
         if routing is None or not routing.is_automatic:
             return None

@@ -12,7 +12,7 @@ from zabota.core import clock
 from zabota.core.errors import PermissionDenied, ValidationFailed
 from zabota.core.events import publish
 from zabota.routing.choices import AreaSource, Availability, ErrorCode, RoutingMode
-from zabota.routing.events import AgentStatusChanged
+from zabota.routing.events import AgentStatusChanged, TeamRoutingChanged
 from zabota.routing.models import AgentStatus, TeamRouting
 from zabota.tickets.models import CustomFieldDefinition
 
@@ -96,7 +96,8 @@ def save_team_routing(
     area_source: str = AreaSource.NONE,
     area_field: str = "",
 ) -> TeamRouting:
-    """Set a team's routing mode and skill matching. Admins only."""
+    """Set a team's routing mode and skill matching. Admins only. A team now routing
+    automatically routes its queue (a listener, after commit)."""
     _require_admin(actor)
     if mode not in RoutingMode.values:
         raise ValidationFailed(_("Unknown routing mode."), fields={"mode": "invalid"})
@@ -120,4 +121,5 @@ def save_team_routing(
         row.area_field = area_field
         row.updated_at = clock.now()
         row.save(update_fields=["mode", "match_language", "area_source", "area_field", "updated_at"])
+        publish(TeamRoutingChanged(team_id=team.pk, mode=mode))
     return row
