@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
@@ -72,6 +73,30 @@ def routing_of(team_id: int) -> TeamRouting | None:
 def teams_with_routing() -> QuerySet[Team]:
     """Every team with its routing row (or None) and member count, for the settings pages."""
     return Team.objects.select_related("routing").annotate(member_count=Count("members")).order_by("name")
+
+
+def teams_visible_to(agent: Agent) -> list[Team]:
+    """The teams whose people ``agent`` may see on the Team page: every team for admins; for
+    agents their own and the unrestricted ones; for collaborators their own (the rule of ticket
+    visibility, applied to teams)."""
+    teams = list(teams_with_routing())
+    if agent.is_admin:
+        return teams
+    mine = set(agent.teams.values_list("id", flat=True))
+    return [t for t in teams if t.pk in mine or (not t.restricted and agent.role != Role.COLLABORATOR)]
+
+
+def members_with_state(teams: list[Team]) -> dict[int, list[dict[str, Any]]]:
+    """Each team's active members (by name) with ``agent``, ``state`` and ``load``: three queries
+    for any number of teams and members."""
+    through = Team.members.through.objects.filter(team_id__in=[t.pk for t in teams], agent__is_active=True)
+    pairs = list(through.select_related("agent").order_by("agent__name", "agent__email"))
+    ids = {p.agent_id for p in pairs}
+    states, counts = states_of(ids), loads(ids)
+    out: dict[int, list[dict[str, Any]]] = {t.pk: [] for t in teams}
+    for p in pairs:
+        out[p.team_id].append({"agent": p.agent, "state": states[p.agent_id], "load": counts[p.agent_id]})
+    return out
 
 
 def loads(agent_ids: Iterable[int]) -> dict[int, int]:

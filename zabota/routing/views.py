@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,11 +18,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from zabota.accounts.models import Agent, Role, Team
+from zabota.accounts.models import Agent, Team
 from zabota.core.errors import DomainError
 from zabota.routing import actions
 from zabota.routing.forms import AgentRoutingForm, StatusForm, TeamRoutingForm
-from zabota.routing.queries import loads, state_of, states_of, teams_with_routing
+from zabota.routing.queries import (
+    loads,
+    members_with_state,
+    state_of,
+    states_of,
+    teams_visible_to,
+    teams_with_routing,
+)
 from zabota.web.auth import admin_required, agent_required
 from zabota.web.views.settings_common import actor, page, show_error
 
@@ -47,26 +52,10 @@ def status_switch(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _members(teams: list[Team]) -> dict[int, list[dict[str, Any]]]:
-    """Each team's active members with state and load: three queries for every team."""
-    through = Team.members.through.objects.filter(team_id__in=[t.pk for t in teams], agent__is_active=True)
-    pairs = list(through.select_related("agent").order_by("agent__name", "agent__email"))
-    ids = {p.agent_id for p in pairs}
-    states, counts = states_of(ids), loads(ids)
-    out: dict[int, list[dict[str, Any]]] = {t.pk: [] for t in teams}
-    for p in pairs:
-        out[p.team_id].append({"agent": p.agent, "state": states[p.agent_id], "load": counts[p.agent_id]})
-    return out
-
-
 @agent_required
 def team_page(request: HttpRequest) -> HttpResponse:
-    me = actor(request)
-    teams = list(teams_with_routing())
-    if not me.is_admin:
-        mine = set(me.teams.values_list("id", flat=True))
-        teams = [t for t in teams if t.pk in mine or (not t.restricted and me.role != Role.COLLABORATOR)]
-    members = _members(teams)
+    teams = teams_visible_to(actor(request))
+    members = members_with_state(teams)
     rows = [{"team": t, "routing": getattr(t, "routing", None), "members": members[t.pk]} for t in teams]
     return render(request, "routing/team.html", {"nav": "team", "rows": rows})
 
