@@ -84,7 +84,8 @@ def test_marking_from_the_ticket_page_and_linking_from_the_inbox(
     alice_agent: Agent, outage: Ticket, many: list[Ticket], security_ticket: Ticket
 ) -> None:
     alice = client_for(alice_agent)
-    side = alice.get(f"/tickets/{outage.number}/").content.decode()
+    assert 'hx-get="/incidents/panel/' in alice.get(f"/tickets/{outage.number}/").content.decode()
+    side = alice.get(f"/incidents/panel/{outage.number}").content.decode()
     assert "Mark as incident" in side
     assert alice.get("/inbox/unassigned/").content.decode().count('id="bulk-link-incident"') == 1
     r = alice.post(f"/incidents/mark/{outage.number}")
@@ -96,11 +97,14 @@ def test_marking_from_the_ticket_page_and_linking_from_the_inbox(
     assert "3 tickets linked to incident" in body and "1 selected ticket was not found" in body
     assert IncidentLink.objects.filter(incident__ticket=outage).count() == 3
 
-    side = alice.get(f"/tickets/{outage.number}/").content.decode()
+    side = alice.get(f"/incidents/panel/{outage.number}").content.decode()
     assert "Incident: 3 affected tickets" in side
-    linked_side = alice.get(f"/tickets/{many[0].number}/").content.decode()
-    assert f"Part of incident #{outage.number}" in linked_side
-    assert f"linked this ticket to incident #{outage.number}" in linked_side
+    assert (
+        f"Part of incident #{outage.number}"
+        in alice.get(f"/incidents/panel/{many[0].number}").content.decode()
+    )
+    timeline = alice.get(f"/tickets/{many[0].number}/").content.decode()
+    assert f"linked this ticket to incident #{outage.number}" in timeline
 
 
 def test_the_incident_page_lists_searches_links_sends_and_solves(
@@ -139,7 +143,7 @@ def test_solving_without_the_box_leaves_an_offer(
     link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[many[0].pk])
     alice.post(f"/incidents/{outage.number}/solve", {})
     assert reload(outage).status == Status.SOLVED and reload(many[0]).status != Status.SOLVED
-    side = alice.get(f"/tickets/{outage.number}/").content.decode()
+    side = alice.get(f"/incidents/panel/{outage.number}").content.decode()
     assert "1 linked ticket is still open" in side and "Solve the linked tickets" in side
     alice.post(f"/incidents/{outage.number}/solve", {"solve_linked": "on"})
     assert reload(many[0]).status == Status.SOLVED
@@ -154,12 +158,13 @@ def test_collaborators_and_other_teams_are_refused(
     outage: Ticket,
 ) -> None:
     dave = client_for(dave_collaborator)
-    assert "Mark as incident" not in dave.get(f"/tickets/{outage.number}/").content.decode()
+    assert "Mark as incident" not in dave.get(f"/incidents/panel/{outage.number}").content.decode()
     dave.post(f"/incidents/mark/{outage.number}")
     assert not hasattr(reload(outage), "incident")
     mark_incident(actor=admin, ticket_id=security_ticket.pk)
     bob = client_for(bob_other_team)
     assert bob.get(f"/incidents/{security_ticket.number}/").status_code == 404
+    assert bob.get(f"/incidents/panel/{security_ticket.number}").status_code == 404
     assert bob.post(f"/incidents/{security_ticket.number}/updates", {"body": "x"}).status_code == 404
     r = bob.post("/incidents/link", {"ticket": [outage.pk], "incident": security_ticket.number})
     assert not IncidentLink.objects.exists()

@@ -143,6 +143,29 @@ def incident_page(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "triage/incident.html", _page_context(agent, incident, request))
 
 
+@require_GET
+@agent_required
+def panel(request: HttpRequest, number: int) -> HttpResponse:
+    """The ticket page's incident box (loaded by htmx into the side panel): this ticket is an
+    incident with N affected tickets, or part of incident #N, or may be marked as one."""
+    agent = _agent(request)
+    try:
+        ticket = access_ticket_by_number(agent, number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    info = queries.panel(agent, ticket.pk)
+    return render(
+        request,
+        "triage/partials/ticket_incident.html",
+        {
+            "ticket": ticket,
+            "info": info,
+            "open_linked": info.open_linked,
+            "may_manage": not agent.is_collaborator and ticket.merged_into_id is None,
+        },
+    )
+
+
 @require_POST
 @agent_required
 def mark(request: HttpRequest, number: int) -> HttpResponse:
@@ -313,6 +336,7 @@ urlpatterns: list[URLPattern] = [
     path("incidents/", incident_list, name="incidents"),
     path("incidents/link", bulk_link, name="incident-bulk-link"),
     path("incidents/mark/<int:number>", mark, name="incident-mark"),
+    path("incidents/panel/<int:number>", panel, name="incident-panel"),
     path("incidents/<int:number>/", incident_page, name="incident"),
     path("incidents/<int:number>/unmark", unmark, name="incident-unmark"),
     path("incidents/<int:number>/link", link, name="incident-link"),
