@@ -112,14 +112,11 @@ def loads(agent_ids: Iterable[int]) -> dict[int, int]:
 
 
 def on_shift_ids(team_id: int, at: datetime) -> set[int] | None:
-    """Who is on shift in the team at ``at``; None when the team has no rota (shifts don't
-    restrict). Provided by the rotas context; until it exists, no team has a rota."""
-    try:
-        from zabota.rotas.queries import on_shift_agent_ids  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    result: set[int] | None = on_shift_agent_ids(team_id=team_id, at=at)
-    return result
+    """Who is on shift in the team at ``at``; None when the team has no active rota (shifts don't
+    restrict). Asked of the rotas context (imported here: rotas may read routing one day)."""
+    from zabota.rotas.queries import on_shift_agent_ids
+
+    return on_shift_agent_ids(team_id=team_id, at=at)
 
 
 def ticket_area(ticket: Ticket, routing: TeamRouting) -> str:
