@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("zabota.sla.urls")),
     path("", include("zabota.triage.urls")),
     path("", include("zabota.routing.urls")),
+    path("", include("zabota.rotas.urls")),
     path("", include("zabota.web.urls")),
 ]
