@@ -67,3 +67,8 @@ def test_refusals(
     assert_error(alice_api.post(f"/tickets/{outage.pk}/incident/tickets", {"ticket_ids": []}), 422)
     r = alice_api.post(f"/tickets/{outage.pk}/incident/tickets", {"ticket_ids": [security_ticket.pk]})
     assert r.json()[0]["code"] == "not_found"
+
+
+def test_absurd_ids_are_invalid_input(alice_api: Api, outage: Ticket) -> None:
+    alice_api.post(f"/tickets/{outage.pk}/incident")
+    assert_error(alice_api.post(f"/tickets/{outage.pk}/incident/tickets", {"ticket_ids": [2**70]}), 422)

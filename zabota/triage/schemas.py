@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Schema
 
@@ -17,7 +18,7 @@ class IncidentOut(Schema):
 
 
 class LinkIn(Schema):
-    ticket_ids: list[int] = Field(..., min_length=1, max_length=500)
+    ticket_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(..., min_length=1, max_length=500)
 
 
 class LinkOutcomeOut(Schema):
