@@ -59,6 +59,21 @@ def on_shift_agent_ids(*, team_id: int, at: datetime) -> set[int] | None:
     return on
 
 
+def on_shift_by_rota(rotas: list[Rota], at: datetime) -> dict[int, list[Agent]]:
+    """Who is on shift at ``at`` on each of the active ``rotas`` (one query)."""
+    active = {r.pk: r for r in rotas if r.is_active}
+    result: dict[int, list[Agent]] = defaultdict(list)
+    if not active:
+        return result
+    days = _local_dates(list(active.values()), at, at)
+    shifts = Shift.objects.filter(rota_id__in=list(active), date__in=days).select_related("agent")
+    for shift in shifts.order_by("agent__name", "id"):
+        start, end = active[shift.rota_id].window(shift.date)
+        if start <= at < end:
+            result[shift.rota_id].append(shift.agent)
+    return result
+
+
 @dataclass(frozen=True)
 class EndedShift:
     """A shift that ended: whose, on which team, and when."""
