@@ -164,3 +164,13 @@ def test_a_bad_language_is_shown_on_the_form(lead: Client, alice_agent: Agent) -
 
     assert r.status_code == 200
     assert "not a language code" in r.content.decode()
+
+
+def test_the_ticket_timeline_says_who_it_was_routed_to_and_why(
+    alice: Client, round_robin: Team, crew: list[Agent], new_ticket: Any
+) -> None:
+    ticket = new_ticket()
+
+    html = alice.get(f"/tickets/{ticket.number}/").content.decode()
+
+    assert f"Routed to {crew[0]} (round-robin: next in turn)" in html
