@@ -152,15 +152,15 @@ def apply_automatic_priority(*, ticket_id: int, opened_by_agent: bool = False) -
     """Apply the rules to a new ticket: set the winning priority (by the system) when it differs
     and put an event on the timeline saying why. Returns the decision (None: no rule matched,
     or an agent chose the priority)."""
+    specs = active_specs()  # first: with no rules, a new ticket costs one query here
+    if not specs:
+        return None
     ticket = (
         Ticket.objects.select_related("organization__tier")
         .filter(pk=ticket_id, merged_into__isnull=True)
         .first()
     )
-    if ticket is None:
-        return None
-    specs = active_specs()
-    if not specs or _agent_chose(ticket, opened_by_agent):
+    if ticket is None or _agent_chose(ticket, opened_by_agent):
         return None
     decision = decide(specs, facts_of(ticket))
     if decision is None:
