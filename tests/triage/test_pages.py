@@ -214,3 +214,20 @@ def test_customers_never_reach_the_incident_pages(
         assert r.status_code == 302 and "/login/" in r["Location"]
     r = carol.post(f"/incidents/{outage.number}/updates", {"body": "hacked"})
     assert r.status_code == 302 and not Message.objects.filter(body_text="hacked").exists()
+
+
+def test_the_incident_list_shows_ongoing_ones_first(
+    alice_agent: Agent, outage: Ticket, many: list[Ticket], admin: Agent, security_ticket: Ticket
+) -> None:
+    from zabota.tickets.actions import update_ticket
+
+    mark_incident(actor=alice_agent, ticket_id=many[0].pk)
+    update_ticket(actor=alice_agent, ticket_id=many[0].pk, status=Status.SOLVED)
+    from zabota.triage.actions import note_incident_status
+
+    note_incident_status(ticket_id=many[0].pk)
+    mark_incident(actor=alice_agent, ticket_id=outage.pk)
+    mark_incident(actor=admin, ticket_id=security_ticket.pk)  # Alice cannot see this one
+    page = client_for(alice_agent).get("/incidents/").content.decode()
+    assert page.index(f'data-incident="{outage.number}"') < page.index(f'data-incident="{many[0].number}"')
+    assert f'data-incident="{security_ticket.number}"' not in page

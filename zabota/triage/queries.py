@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from zabota.accounts.models import Agent
 from zabota.tickets.choices import Status
@@ -105,12 +105,10 @@ def open_incidents(actor: Agent, limit: int = 100) -> list[dict[str, Any]]:
     qs = (
         Incident.objects.filter(ticket__in=visible_tickets(actor))
         .annotate(n=Count("links"))
-        .order_by("-resolved_at", "-id")
+        .order_by(F("resolved_at").desc(nulls_first=True), "-id")
         .values("id", "ticket__number", "ticket__subject", "ticket__status", "created_at", "resolved_at", "n")
     )
-    rows = list(qs[:limit])
-    rows.sort(key=lambda r: (r["resolved_at"] is not None, -r["id"]))
-    return rows
+    return list(qs[:limit])
 
 
 def rules() -> list[PriorityRule]:
