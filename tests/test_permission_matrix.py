@@ -75,6 +75,13 @@ EXPECTED: dict[tuple[str, str], tuple[Any, tuple[int, int, int, int]]] = {
     ("GET", "/agents"): (None, (200, 200, 200, 200)),
     ("GET", "/agents/me"): (None, (200, 200, 200, 200)),
     ("GET", "/teams"): (None, (200, 200, 200, 200)),
+    # Routing: everyone sets their own status; only admins change capacity, skills, team routing.
+    ("GET", "/me/status"): (None, (200, 200, 200, 200)),
+    ("PUT", "/me/status"): ({"status": "busy"}, (200, 200, 200, 200)),
+    ("GET", "/routing/agents"): (None, (200, 200, 200, 200)),
+    ("PUT", "/routing/agents/{agent_id}"): ({"capacity": 3}, (200, 403, 403, 403)),
+    ("GET", "/routing/teams"): (None, (200, 200, 200, 200)),
+    ("PUT", "/routing/teams/{team_id}"): ({"mode": "round_robin"}, (200, 403, 403, 403)),
 }
 QUERY = {("GET", "/search"): {"q": "login"}}
 
@@ -137,6 +144,7 @@ def world(
         "ticket_id": ticket.pk,
         "other_ticket_id": other.pk,
         "agent_id": alice_agent.pk,
+        "team_id": security_team.pk,
         "attachment_id": ticket.messages.get().attachments.get().pk,
         "contact_id": carol_customer.pk,
         "organization_id": carol_customer.organization_id,
