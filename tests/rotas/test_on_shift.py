@@ -26,7 +26,11 @@ def test_the_night_shift_runs_across_midnight_in_the_rotas_time_zone(
     night = save_rota(
         actor=admin,
         data=RotaInput(
-            name="Night", team_id=support_team.pk, timezone="Europe/Moscow", shift_start=time(22), shift_end=time(6)
+            name="Night",
+            team_id=support_team.pk,
+            timezone="Europe/Moscow",
+            shift_start=time(22),
+            shift_end=time(6),
         ),
     )
     add_member(actor=admin, rota=night, agent=alice_agent)

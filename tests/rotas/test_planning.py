@@ -87,7 +87,9 @@ def test_too_few_free_people_gives_a_smaller_shift_and_a_warning() -> None:
 
 
 def test_a_team_per_fortnight_stays_together_for_the_period() -> None:
-    plan = plan_month(year=2026, month=3, people=PEOPLE, people_per_shift=2, one_per_day=False, period_days=14)
+    plan = plan_month(
+        year=2026, month=3, people=PEOPLE, people_per_shift=2, one_per_day=False, period_days=14
+    )
 
     assert {tuple(plan.days[date(2026, 3, d)]) for d in range(1, 15)} == {(1, 2)}
     assert {tuple(plan.days[date(2026, 3, d)]) for d in range(15, 29)} == {(3, 4)}
@@ -106,7 +108,10 @@ def test_kept_manual_shifts_fill_their_places_and_start_skips_the_past() -> None
 
 def test_check_day_names_the_broken_rules() -> None:
     day = date(2026, 3, 2)
-    group = [Person(1, junior=True, technical=False, name="Jun"), Person(2, junior=True, technical=False, name="Ned")]
+    group = [
+        Person(1, junior=True, technical=False, name="Jun"),
+        Person(2, junior=True, technical=False, name="Ned"),
+    ]
 
     problems = check_day(group, day=day, days_off={1: {day}})
 

@@ -60,8 +60,8 @@ def send_reminder(shift_id: int, *, now: datetime | None = None) -> bool:
             "person": person,
             "rota": rota,
             "shift": shift,
-            "start": start,
-            "end": end,
+            "start": start.strftime("%H:%M"),
+            "end": end.strftime("%H:%M"),
             "partners": partners,
             "site_url": settings.SITE_URL.rstrip("/"),
         }

@@ -1,0 +1,80 @@
+"""The email the day before a shift: sent once, from 10:00 in the rota's time zone, in the
+person's language; a new person after a change is reminded too."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import time_machine
+
+from zabota.accounts.actions import update_preferences
+from zabota.accounts.models import Agent
+from zabota.channels.email.models import OutboundEmail
+from zabota.core import clock
+from zabota.rotas.actions import add_shift, change_shift
+from zabota.rotas.models import Rota, Shift
+from zabota.rotas.reminders import send_reminders
+
+MSK = ZoneInfo("Europe/Moscow")
+TUESDAY = date(2026, 3, 3)
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime.combine(date(2026, 3, day), time(hour), tzinfo=MSK)
+
+
+def run(moment: datetime) -> int:
+    with time_machine.travel(moment, tick=False):
+        return send_reminders(clock.now())
+
+
+def test_the_reminder_goes_once_the_day_before(duty: Rota, admin: Agent, alice_agent: Agent) -> None:
+    add_shift(actor=admin, rota=duty, day=TUESDAY, agent=alice_agent)
+
+    assert run(at(2, 9)) == 0  # Monday 09:00 Moscow: too early
+    assert run(at(2, 10)) == 1
+    assert run(at(2, 11)) == 0  # once
+    assert run(at(3, 10)) == 0
+
+    mail = OutboundEmail.objects.get()
+    assert mail.to == [alice_agent.email]
+    assert mail.subject == "Tomorrow you are on support: Developers on duty, 3 March"
+    assert "09:00 to 18:00 (Europe/Moscow)" in mail.body_text
+    assert Shift.objects.get().reminded_at is not None
+
+
+def test_a_russian_speaker_gets_it_in_russian(duty: Rota, admin: Agent, dave_collaborator: Agent) -> None:
+    update_preferences(actor=dave_collaborator, locale="ru", timezone="Europe/Moscow", email_digest=False)
+    add_shift(actor=admin, rota=duty, day=TUESDAY, agent=dave_collaborator)
+
+    run(at(2, 12))
+
+    mail = OutboundEmail.objects.get()
+    assert "марта" in mail.subject
+    assert "вторник" in mail.body_text.lower()
+
+
+def test_the_new_person_is_reminded_after_a_change(
+    duty: Rota, admin: Agent, alice_agent: Agent, dave_collaborator: Agent
+) -> None:
+    shift, _ = add_shift(actor=admin, rota=duty, day=TUESDAY, agent=alice_agent)
+    run(at(2, 10))
+    with time_machine.travel(at(2, 13), tick=False):
+        change_shift(actor=admin, rota=duty, shift_id=shift.pk, agent=dave_collaborator)
+
+    assert run(at(2, 14)) == 1
+
+    assert sorted(m.to[0] for m in OutboundEmail.objects.all()) == [
+        alice_agent.email,
+        dave_collaborator.email,
+    ]
+
+
+def test_paused_rotas_and_deactivated_people_get_no_reminder(
+    duty: Rota, admin: Agent, alice_agent: Agent
+) -> None:
+    add_shift(actor=admin, rota=duty, day=TUESDAY, agent=alice_agent)
+    Rota.objects.filter(pk=duty.pk).update(is_active=False)
+
+    assert run(at(2, 10)) == 0
