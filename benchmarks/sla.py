@@ -100,17 +100,12 @@ def _raw_floor() -> float:
 
     started = time.perf_counter()
     last = 0
-    marks = ",".join(["%s"] * len(actions._UNSOLVED))
     w = actions._writer()
     stamp = w(time.time())
     while True:
         with transaction.atomic():
             with connection.cursor() as cur:
-                cur.execute(
-                    f"{actions._FACTS_SQL} WHERE c.ticket_id > %s AND t.status IN ({marks}) "
-                    "ORDER BY c.ticket_id LIMIT %s",
-                    [last, *actions._UNSOLVED, actions.CHUNK],
-                )
+                cur.execute(actions.bulk_facts_sql(), [last, *actions._UNSOLVED, actions.CHUNK])
                 rows = cur.fetchall()
             if not rows:
                 break

@@ -52,6 +52,28 @@ JOIN {_CT} rc ON rc.id = t.requester_id
 LEFT JOIN {_O} o ON o.id = COALESCE(t.organization_id, rc.organization_id)
 """  # noqa: S608  (table names from the models, values as parameters)
 
+# For the whole-table walk: start from the tickets in id order. SQLite would otherwise take the
+# status index and sort every unsolved ticket again for each chunk (two seconds a chunk at a
+# million); NOT INDEXED leaves it the rowid range, in order, and the clock by its key.
+_BULK_FACTS_SQL = f"""
+SELECT c.ticket_id, t.status, t.priority, t.kind, t.channel, t.inbox_id,
+       COALESCE(t.organization_id, rc.organization_id), o.tier_id, t.created_at, t.solved_at,
+       c.policy_id, c.first_response_at, c.awaiting_since, c.resolution_elapsed,
+       c.resolution_running_since, c.resolved_at, c.responses_paused
+FROM {_T} t {{hint}}
+JOIN {_C} c ON c.ticket_id = t.id
+JOIN {_CT} rc ON rc.id = t.requester_id
+LEFT JOIN {_O} o ON o.id = COALESCE(t.organization_id, rc.organization_id)
+WHERE t.id > %s AND t.status IN ({{marks}})
+ORDER BY t.id LIMIT %s
+"""  # noqa: S608
+
+
+def bulk_facts_sql() -> str:
+    hint = "NOT INDEXED" if connection.vendor == "sqlite" else ""
+    return _BULK_FACTS_SQL.format(hint=hint, marks=",".join(["%s"] * len(_UNSOLVED)))
+
+
 _UPDATE_SQL = f"""
 UPDATE {_C} SET policy_id = %s, resolution_elapsed = %s, resolution_running_since = %s,
     resolved_at = %s, responses_paused = %s,
@@ -204,13 +226,9 @@ def recompute_unsolved(
     """Recompute the next ``limit`` unsolved tickets' clocks after ticket id ``after_id``
     (keyset pagination). Returns (how many, the last ticket id) — (0, after_id) at the end."""
     now_ts = (now or clock.now()).timestamp()
-    marks = ",".join(["%s"] * len(_UNSOLVED))
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(
-                f"{_FACTS_SQL} WHERE c.ticket_id > %s AND t.status IN ({marks}) ORDER BY c.ticket_id LIMIT %s",
-                [after_id, *_UNSOLVED, limit],
-            )
+            cur.execute(bulk_facts_sql(), [after_id, *_UNSOLVED, limit])
             rows = cur.fetchall()
         if not rows:
             return 0, after_id
