@@ -15,6 +15,7 @@ from zabota.accounts.models import Agent, Team
 from zabota.rotas.actions import RotaInput, add_member, add_shift, save_rota
 from zabota.rotas.models import Rota
 from zabota.routing.actions import sync_shifts
+from zabota.routing.models import TeamRouting
 from zabota.tickets.models import Activity, Ticket
 
 MONDAY = date(2026, 3, 2)
@@ -73,3 +74,12 @@ def test_the_end_of_duty_hands_back_unanswered_tickets(
     now = Ticket.objects.get(pk=ticket.pk)
     assert now.assignee_id is None  # nobody is on duty after 18:00
     assert Activity.objects.filter(ticket=ticket, verb="returned_to_queue").exists()
+
+
+def test_the_shift_job_writes_nothing_when_nothing_changed(
+    round_robin: Team, billing_team: Team, security_team: Team, django_assert_max_num_queries: Any
+) -> None:
+    """Every minute, for every team: one read of the stored sets, then the rota's answer only."""
+    with django_assert_max_num_queries(6):
+        assert sync_shifts() == {"handed_back": [], "routed": []}
+    assert list(TeamRouting.objects.values_list("on_shift", flat=True)) == [None]

@@ -184,22 +184,23 @@ def sync_shifts(*, at: datetime | None = None) -> dict[str, list[int]]:
     at = at or clock.now()
     ended: list[tuple[int, int]] = []
     started_teams: list[int] = []
+    seen = dict(TeamRouting.objects.values_list("team_id", "on_shift"))
     for team_id in Team.objects.order_by("id").values_list("id", flat=True):
         now_on = queries.on_shift_ids(team_id, at)
+        stored = seen.get(team_id)
+        if (None if stored is None else set(stored)) == now_on:
+            continue  # nothing changed: no write (most teams, most minutes)
         with transaction.atomic():
             row = TeamRouting.objects.select_for_update().filter(team_id=team_id).first()
-            if now_on is None:
-                if row is not None and row.on_shift is not None:
-                    row.on_shift = None
-                    row.save(update_fields=["on_shift"])
-                continue
             if row is None:
                 row = TeamRouting.objects.create(team_id=team_id)
             before = set(row.on_shift) if row.on_shift is not None else None
             if before == now_on:
-                continue
-            row.on_shift = sorted(now_on)
+                continue  # another run got here first
+            row.on_shift = None if now_on is None else sorted(now_on)
             row.save(update_fields=["on_shift"])
+        if now_on is None:
+            continue  # the rota was removed or deactivated: nobody's shift "ended" by it
         if before is not None:
             ended += [(team_id, agent_id) for agent_id in sorted(before - now_on)]
         if now_on - (before or set()):
