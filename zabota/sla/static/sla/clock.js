@@ -34,8 +34,20 @@
       if (left < 0 && !el.classList.contains("sla-breached")) {
         el.classList.remove("sla-running", "sla-at_risk");
         el.classList.add("sla-breached", "sla-overdue");
+        stale(el);
       }
     }
+  }
+
+  // A clock of the ticket page's side panel just passed its due time: ask the panel to refresh
+  // (its own "ticket-side-stale" trigger), so the server's view of the breach replaces ours.
+  // The per-minute job records the breach itself; its timeline event refreshes the panel again.
+  function stale(el) {
+    var side = el.closest("#ticket-side");
+    if (!side) return;
+    window.setTimeout(function () {
+      if (document.body.contains(side)) side.dispatchEvent(new CustomEvent("ticket-side-stale"));
+    }, 1500);
   }
 
   tick();
