@@ -27,15 +27,35 @@ CHUNK = 20_000
 def _seed(n: int, log: Any) -> None:
     from django.db import connection, transaction
 
-    from zabota.customers.models import Contact, Organization, Tier
     from zabota.sla.demo import seed_policies
     from zabota.sla.models import TicketClock
     from zabota.tickets.models import Ticket
 
     seed_policies()
     have = Ticket.objects.count()
-    if have >= n:
-        return
+    if have < n:
+        _write_tickets(have, n, log)
+    c = TicketClock._meta.db_table
+    t = Ticket._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {c} (ticket_id, first_response_at, awaiting_since, resolution_elapsed,
+                    resolution_running_since, responses_paused, business_metrics, updated_at)
+                SELECT id, CASE WHEN id %% 2 = 0 THEN created_at END,
+                       CASE WHEN id %% 4 = 0 THEN created_at END,
+                       0, created_at, %s, 0, created_at
+                FROM {t} WHERE NOT EXISTS (SELECT 1 FROM {c} x WHERE x.ticket_id = {t}.id)""",  # noqa: S608
+            [False],
+        )
+    log("seeded")
+
+
+def _write_tickets(have: int, n: int, log: Any) -> None:
+    from django.db import connection, transaction
+
+    from zabota.customers.models import Contact, Organization, Tier
+    from zabota.tickets.models import Ticket
+
     orgs = []
     for name in ("Platinum", "Gold", "Standard"):
         tier, _ = Tier.objects.get_or_create(name=name, defaults={"rank": len(orgs) + 1})
@@ -78,18 +98,6 @@ def _seed(n: int, log: Any) -> None:
             )
         with transaction.atomic(), connection.cursor() as cur:
             cur.executemany(sql, rows)
-    c = TicketClock._meta.db_table
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(
-            f"""INSERT INTO {c} (ticket_id, first_response_at, awaiting_since, resolution_elapsed,
-                    resolution_running_since, responses_paused, business_metrics, updated_at)
-                SELECT id, CASE WHEN id % 2 = 0 THEN created_at END,
-                       CASE WHEN id % 4 = 0 THEN created_at END,
-                       0, created_at, %s, 0, created_at
-                FROM {t} WHERE NOT EXISTS (SELECT 1 FROM {c} x WHERE x.ticket_id = {t}.id)""",  # noqa: S608
-            [False],
-        )
-    log("seeded")
 
 
 def _raw_floor() -> float:
