@@ -24,6 +24,7 @@ from zabota.accounts.actions import create_token, revoke_token
 from zabota.accounts.models import TokenScope
 from zabota.config.api import api
 from zabota.customers.actions import save_contact, save_organization
+from zabota.sla.actions import start_recompute
 from zabota.tickets.actions import add_follower
 from zabota.tickets.actions.common import Upload
 
@@ -82,6 +83,9 @@ EXPECTED: dict[tuple[str, str], tuple[Any, tuple[int, int, int, int]]] = {
     ("PUT", "/routing/agents/{agent_id}"): ({"capacity": 3}, (200, 403, 403, 403)),
     ("GET", "/routing/teams"): (None, (200, 200, 200, 200)),
     ("PUT", "/routing/teams/{team_id}"): ({"mode": "round_robin"}, (200, 403, 403, 403)),
+    # SLA: every agent reads the policies; only admins follow a recomputation.
+    ("GET", "/sla/policies"): (None, (200, 200, 200, 200)),
+    ("GET", "/sla/recompute-jobs/{job_id}"): (None, (200, 403, 403, 403)),
 }
 QUERY = {("GET", "/search"): {"q": "login"}}
 
@@ -151,6 +155,7 @@ def world(
         "system": "crm",
         "value": "C-42",
         "delete": {"contact_id": spare_contact.pk, "organization_id": spare_org.pk},
+        "job_id": start_recompute(reason="permission matrix").pk,
     }
 
 
