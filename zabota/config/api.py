@@ -19,6 +19,7 @@ from zabota.accounts.api import router as accounts_router
 from zabota.accounts.auth import TokenAuth
 from zabota.core.errors import DomainError, ValidationFailed
 from zabota.customers.api import router as customers_router
+from zabota.rotas.api import router as rotas_router
 from zabota.routing.api import router as routing_router
 from zabota.sla.api import router as sla_router
 from zabota.tickets.api import router as tickets_router
@@ -121,3 +122,4 @@ api.add_router("/v1/", accounts_router)
 api.add_router("/v1/", routing_router)
 api.add_router("/v1/", sla_router)
 api.add_router("/v1/", triage_router)
+api.add_router("/v1/", rotas_router)
