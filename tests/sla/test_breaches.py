@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 
 from tests.sla.conftest import MONDAY
 from tests.support import make_agent, open_ticket
@@ -198,3 +199,18 @@ def test_escalation_rules_raise_the_priority_reassign_and_notify_on_breach(
     assert {a.field for a in changed} >= {"priority", "team"}
     # The hand-off kept the resolution clock.
     assert TicketClock.objects.get(ticket=ticket).resolution_due_at == MONDAY + 8 * 60 * M
+
+
+def test_the_customer_never_sees_sla_alerts_on_the_portal(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket, carol_customer: Contact
+) -> None:
+    from tests.web.test_portal_fixtures import sign_in_client
+
+    frozen.move_to(DUE)
+    assert check_due() == 1
+    client = sign_in_client(Client(), carol_customer)
+    page = client.get(f"/portal/requests/{assigned_ticket.number}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Cannot log in" in text
+    assert "SLA" not in text and "breach" not in text.lower()

@@ -77,3 +77,25 @@ def test_backfill_gives_every_unsolved_ticket_a_clock(
     assert clock.awaiting_since == MONDAY + H
     assert clock.next_response_due_at == MONDAY + 3 * H
     assert clock.resolution_due_at == MONDAY + 8 * H
+
+
+def test_the_demo_setup_gives_gold_chats_five_minutes_and_every_open_ticket_a_clock(
+    frozen: time_machine.Coordinates, carol_customer: Contact, erin_customer: Contact
+) -> None:
+    from zabota.sla.demo import seed_demo
+
+    gold_chat = open_ticket(carol_customer, "Chat from a Gold customer", channel="chat")
+    standard_email = open_ticket(erin_customer, "Email from a customer without a tier", channel="email")
+    TicketClock.objects.all().delete()  # as the bulk demo generator leaves them
+
+    summary = seed_demo()
+    assert summary["clocks_created"] == 2
+    assert seed_demo()["clocks_created"] == 0  # running it again changes nothing
+
+    chat = TicketClock.objects.select_related("policy").get(ticket=gold_chat)
+    assert chat.policy.name == "Platinum and Gold"
+    assert chat.first_response_due_at == MONDAY + timedelta(minutes=5)
+    email = TicketClock.objects.select_related("policy").get(ticket=standard_email)
+    assert email.policy.name == "Standard"
+    # Monday 10:00 UTC is 13:00 in Moscow: four business hours end at 17:00 Moscow, 14:00 UTC.
+    assert email.first_response_due_at == MONDAY + 4 * H

@@ -6,7 +6,8 @@ Times are epoch seconds (floats in, whole seconds out) so that a recompute of a 
 does not spend its time building datetime objects.
 
 The rules, written down:
-- First response runs from the ticket's creation until our first public reply.
+- First response runs from the ticket's creation until our first public reply (a ticket an
+  agent opens on a customer's behalf starts with the agent's public message: answered).
 - Next response runs from ``awaiting_since`` (the customer's oldest message not yet answered,
   after the first response) until our next public reply.
 - Resolution runs while the ticket is new or open, and while on hold unless the policy's
