@@ -15,15 +15,17 @@ restricted team Security:
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from tests.support import Api, assert_error, open_ticket
-from zabota.accounts.actions import create_token, revoke_token
+from zabota.accounts.actions import create_team, create_token, revoke_token
 from zabota.accounts.models import TokenScope
 from zabota.config.api import api
 from zabota.customers.actions import save_contact, save_organization
+from zabota.rotas.actions import RotaInput, add_member, add_shift, save_rota
 from zabota.sla.actions import start_recompute
 from zabota.tickets.actions import add_follower
 from zabota.tickets.actions.common import Upload
@@ -86,8 +88,17 @@ EXPECTED: dict[tuple[str, str], tuple[Any, tuple[int, int, int, int]]] = {
     # SLA: every agent reads the policies; only admins follow a recomputation.
     ("GET", "/sla/policies"): (None, (200, 200, 200, 200)),
     ("GET", "/sla/recompute-jobs/{job_id}"): (None, (200, 403, 403, 403)),
+    # Rotas: every agent reads; admins (and the team lead) plan; the people on the shifts swap them.
+    ("GET", "/rotas"): (None, (200, 200, 200, 200)),
+    ("GET", "/rotas/on-shift"): (None, (200, 200, 200, 200)),
+    ("GET", "/rotas/{rota_id}/shifts"): (None, (200, 200, 200, 200)),
+    ("POST", "/rotas/{rota_id}/generate"): ({"year": 2099, "month": 1}, (200, 403, 403, 403)),
+    ("POST", "/rotas/{rota_id}/swap"): (
+        {"shift_id": "{shift_id}", "other_shift_id": "{other_shift_id}"},
+        (200, 200, 403, 200),
+    ),
 }
-QUERY = {("GET", "/search"): {"q": "login"}}
+QUERY = {("GET", "/search"): {"q": "login"}, ("GET", "/rotas/on-shift"): {"team_id": "{team_id}"}}
 
 
 def api_routes() -> list[tuple[str, str]]:
@@ -144,6 +155,11 @@ def world(
     add_follower(actor=admin, ticket_id=ticket.pk, agent=alice_agent)
     spare_contact = save_contact(actor=None, name="Nobody", emails=["nobody@example.test"])
     spare_org = save_organization(actor=admin, name="Spare Inc")
+    rota = save_rota(actor=admin, data=RotaInput(name="Duty", team_id=create_team(name="Duty").pk))
+    shifts = []
+    for day, person in ((date(2099, 1, 5), sam_security), (date(2099, 1, 6), dave_collaborator)):
+        add_member(actor=admin, rota=rota, agent=person)
+        shifts.append(add_shift(actor=admin, rota=rota, day=day, agent=person)[0].pk)
     return {
         "ticket_id": ticket.pk,
         "other_ticket_id": other.pk,
@@ -156,6 +172,9 @@ def world(
         "value": "C-42",
         "delete": {"contact_id": spare_contact.pk, "organization_id": spare_org.pk},
         "job_id": start_recompute(reason="permission matrix").pk,
+        "rota_id": rota.pk,
+        "shift_id": shifts[0],
+        "other_shift_id": shifts[1],
     }
 
 
@@ -199,7 +218,7 @@ def test_permission(route, role, world, request):
     client = client_for(role, world, request)
 
     if method == "GET":
-        response = client.get(path, QUERY.get(route))
+        response = client.get(path, fill(QUERY.get(route), ids))
     else:
         response = client.request(method, path, None if body is None else fill(body, ids))
 
