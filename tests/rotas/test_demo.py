@@ -10,7 +10,9 @@ from zabota.rotas.models import Rota, Shift
 
 
 @time_machine.travel("2026-03-01 12:00Z", tick=False)
-def test_the_demo_plans_this_month_for_support(admin: Agent, alice_agent: Agent, dave_collaborator: Agent) -> None:
+def test_the_demo_plans_this_month_for_support(
+    admin: Agent, alice_agent: Agent, dave_collaborator: Agent
+) -> None:
     first = seed_demo()
     again = seed_demo()
 

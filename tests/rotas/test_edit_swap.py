@@ -122,3 +122,13 @@ def test_days_off_are_ones_own_unless_admin(alice_agent: Agent, dave_collaborato
         add_day_off(actor=alice_agent, agent=dave_collaborator, start_date=MON, end_date=MON)
     with pytest.raises(ValidationFailed):
         add_day_off(actor=alice_agent, agent=alice_agent, start_date=TUE, end_date=MON)
+
+
+def test_two_shifts_of_the_same_day_cannot_be_swapped(
+    duty: Rota, admin: Agent, alice_agent: Agent, dave_collaborator: Agent
+) -> None:
+    first, _ = add_shift(actor=admin, rota=duty, day=MON, agent=alice_agent)
+    second, _ = add_shift(actor=admin, rota=duty, day=MON, agent=dave_collaborator)
+
+    with pytest.raises(ValidationFailed):
+        swap_shifts(actor=admin, rota=duty, shift_id=first.pk, other_shift_id=second.pk)

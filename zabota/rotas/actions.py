@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -326,7 +326,15 @@ def add_shift(*, actor: Agent, rota: Rota, day: date, agent: Agent) -> tuple[Shi
     if _taken(rota, day, agent):
         raise ValidationFailed(_("This person is already on support that day."), fields={"agent": "taken"})
     with transaction.atomic():
-        shift = Shift.objects.create(rota=rota, agent=agent, date=day, is_generated=False, created_by=actor)
+        try:
+            with transaction.atomic():  # a savepoint: the same person added twice at once
+                shift = Shift.objects.create(
+                    rota=rota, agent=agent, date=day, is_generated=False, created_by=actor
+                )
+        except IntegrityError as exc:
+            raise ValidationFailed(
+                _("This person is already on support that day."), fields={"agent": "taken"}
+            ) from exc
         warnings = day_warnings(rota, day)
         ShiftLog.objects.create(
             rota=rota, kind=LogKind.ADDED, actor=actor, date=day, agent=agent, warnings=warnings
@@ -402,6 +410,8 @@ def swap_shifts(*, actor: Agent, rota: Rota, shift_id: int, other_shift_id: int)
         second = _get_shift(rota, other_shift_id, lock=True)
         if not (can_edit(actor, rota) or actor.pk in (first.agent_id, second.agent_id)):
             raise PermissionDenied(_("You may swap only your own shifts."))
+        if first.date == second.date:
+            raise ValidationFailed(_("Both shifts are on the same day."), fields={"other_shift": "same_day"})
         if first.agent_id == second.agent_id:
             raise ValidationFailed(
                 _("Both shifts are the same person's."), fields={"other_shift": "same_person"}

@@ -15,8 +15,17 @@ class RotaForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"))
     timezone = forms.CharField(label=_("Time zone"), max_length=64, initial="UTC")
-    shift_start = forms.TimeField(label=_("Shift starts"), initial=time(9, 0))
-    shift_end = forms.TimeField(label=_("Shift ends"), initial=time(18, 0))
+    shift_start = forms.TimeField(
+        label=_("Shift starts"),
+        initial=time(9, 0),
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+    shift_end = forms.TimeField(
+        label=_("Shift ends"),
+        initial=time(18, 0),
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        help_text=_("At or before the start: the shift ends the next day (00:00-00:00: whole days)."),
+    )
     pattern = forms.ChoiceField(label=_("Pattern"), choices=Pattern.choices)
     people_per_shift = forms.IntegerField(label=_("People per shift"), min_value=1, max_value=10, initial=1)
     period_days = forms.IntegerField(label=_("Days per period"), min_value=1, max_value=31, initial=14)
@@ -61,6 +70,6 @@ class DayOffForm(forms.Form):
     agent = forms.ModelChoiceField(
         label=_("Person"), queryset=Agent.objects.filter(is_active=True).order_by("name"), required=False
     )
-    start_date = forms.DateField(label=_("First day"))
-    end_date = forms.DateField(label=_("Last day"))
+    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
