@@ -247,3 +247,33 @@ def test_a_ticket_no_policy_matches_has_a_clock_without_due_times(
     assert clock.policy is None
     assert clock.due_at is None and clock.next_check_at is None
     assert clock_state(clock, MONDAY) == []
+
+
+def test_an_organization_condition_and_a_tier_change_taken_up_by_a_recompute(
+    frozen: time_machine.Coordinates,
+    standard_policy: Policy,
+    carol_customer: Contact,
+    erin_customer: Contact,
+    admin: Agent,
+) -> None:
+    from zabota.customers.actions import save_organization
+    from zabota.customers.models import Organization, Tier
+    from zabota.sla.actions import recompute
+
+    acme = Organization.objects.get(name="Acme")
+    acme_policy = make_policy("Acme contract", first=10, position=1)
+    acme_policy.organizations.add(acme)
+    gold = make_policy("Gold", first=20, position=2)
+    gold.tiers.add(Tier.objects.get(name="Gold"))
+
+    carol_ticket = open_ticket(carol_customer, "Acme asks")
+    erin_ticket = open_ticket(erin_customer, "Globex asks")
+    assert clock_of(carol_ticket.pk).policy == acme_policy
+    assert clock_of(erin_ticket.pk).policy == standard_policy
+
+    # Globex becomes a Gold customer: not a ticket event, so it waits for the next recompute.
+    save_organization(actor=admin, organization=Organization.objects.get(name="Globex"), tier="Gold")
+    assert clock_of(erin_ticket.pk).policy == standard_policy
+    recompute([erin_ticket.pk])
+    assert clock_of(erin_ticket.pk).policy == gold
+    assert clock_of(erin_ticket.pk).first_response_due_at == MONDAY + 20 * M
