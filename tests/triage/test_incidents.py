@@ -204,3 +204,18 @@ def test_an_agent_cannot_reach_an_incident_they_cannot_see(
     mark_incident(actor=admin, ticket_id=security_ticket.pk)
     with pytest.raises(NotFound):
         send_update(actor=bob_other_team, incident_ticket_id=security_ticket.pk, body_text="x")
+
+
+def test_the_assignee_of_an_affected_ticket_is_told_a_reply_went_out(
+    alice_agent: Agent, admin: Agent, outage: Ticket, affected: list[Ticket]
+) -> None:
+    from zabota.notifications.models import Notification, NotificationKind
+
+    update_ticket(actor=admin, ticket_id=affected[0].pk, assignee=admin)
+    mark_incident(actor=alice_agent, ticket_id=outage.pk)
+    link_tickets(actor=alice_agent, incident_ticket_id=outage.pk, ticket_ids=[t.pk for t in affected])
+    update = send_update(actor=alice_agent, incident_ticket_id=outage.pk, body_text="Update one")
+    deliver_update(update_id=update.pk)
+    told = Notification.objects.filter(kind=NotificationKind.INCIDENT)
+    assert [(n.agent_id, n.ticket_id) for n in told] == [(admin.pk, affected[0].pk)]
+    assert told[0].message.body_text == "Update one"  # type: ignore[union-attr]

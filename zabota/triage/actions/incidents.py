@@ -22,6 +22,8 @@ from zabota.accounts.models import Agent
 from zabota.core import clock
 from zabota.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zabota.core.events import publish
+from zabota.notifications.actions import notify
+from zabota.notifications.models import NotificationKind
 from zabota.tickets.actions import record_event, reply, update_ticket
 from zabota.tickets.choices import Status
 from zabota.tickets.models import Ticket
@@ -235,14 +237,12 @@ def _deliver_one(update: IncidentUpdate, author: Agent, delivery_id: int) -> Non
         )
         if delivery is None:
             return  # another run took it
-        ticket = Ticket.objects.filter(pk=delivery.ticket_id).values_list("channel", flat=True).first()
+        row = Ticket.objects.filter(pk=delivery.ticket_id).values_list("channel", "assignee_id").first()
+        channel, assignee_id = row if row else ("api", None)
         try:
             with transaction.atomic():
                 message = reply(
-                    actor=author,
-                    ticket_id=delivery.ticket_id,
-                    body_text=update.body_text,
-                    channel=ticket or "api",
+                    actor=author, ticket_id=delivery.ticket_id, body_text=update.body_text, channel=channel
                 )
         except DomainError as exc:
             delivery.state = DeliveryState.SKIPPED
@@ -250,6 +250,15 @@ def _deliver_one(update: IncidentUpdate, author: Agent, delivery_id: int) -> Non
         else:
             delivery.state = DeliveryState.SENT
             delivery.message = message
+            if assignee_id is not None:  # the ticket's assignee learns a reply went out on it
+                notify(
+                    agent_ids=[assignee_id],
+                    kind=NotificationKind.INCIDENT,
+                    ticket_id=delivery.ticket_id,
+                    message_id=message.pk,
+                    actor_agent_id=author.pk,
+                    actor_name=str(author),
+                )
         delivery.done_at = clock.now()
         delivery.save(update_fields=["state", "reason", "message", "done_at"])
 
