@@ -149,6 +149,7 @@ def test_custom_holidays_are_added_and_removed(client: Client, admin: Agent) -> 
     assert calendar.updated_at >= before  # the engine's day cache is keyed by it
     html = client.get(f"/settings/sla/calendars/{calendar.pk}/").content.decode()
     assert "Office party" in html
+    assert 'id="country-holidays"' not in html  # no country: no public holidays
     twice = client.post(url, {"holiday-date": "2026-12-31", "holiday-name": "Again"})
     assert twice.status_code == 422 and "already a holiday" in twice.content.decode()
     client.post(f"/settings/sla/calendars/{calendar.pk}/holidays/{holiday.pk}/delete/")
@@ -174,6 +175,8 @@ def test_editing_a_calendar_shows_its_hours_and_saves_changes(client: Client, ad
     calendar.refresh_from_db()
     assert calendar.hours == {"0": [["08:00", "17:00"]]}
     assert (calendar.country, calendar.subdivision) == ("DE", "BY")
+    html = client.get(f"/settings/sla/calendars/{calendar.pk}/").content.decode()
+    assert 'id="country-holidays"' in html  # Bavaria's next public holidays are listed
 
 
 # --- Policies ------------------------------------------------------------------------------------
@@ -260,6 +263,7 @@ def test_a_lead_creates_a_policy_with_conditions_targets_and_an_escalation(
     html = client.get(response["Location"]).content.decode()
     assert "Platinum" in html and 'id="recompute-job"' in html
     assert "First response: 5 min (chat) · 24/7" in html
+    assert "Tiers: Gold" in html and "Kinds: Problem" in html and "Organizations: Acme" in html
     # Editing shows what was saved.
     edit = client.get(f"/settings/sla/policies/{policy.pk}/").content.decode()
     assert 'value="5"' in edit and "acme" in edit.lower()

@@ -58,6 +58,23 @@ def test_the_panel_shows_policy_tier_and_clocks_in_the_agents_timezone(
     assert "14:00" in html
     assert "sla-at_risk" in html and "10m 00s left" in html
     assert 'data-sla-metric="resolution"' in html
+    assert "The customer has waited 50m 00s for us" in html
+
+
+def test_a_hand_off_keeps_the_clock_and_the_waiting_time(
+    client: Client,
+    gold_ticket: Ticket,
+    alice_agent: Agent,
+    bob_other_team: Agent,
+    billing_team: Team,
+    frozen: time_machine.Coordinates,
+) -> None:
+    frozen.move_to(MONDAY + 40 * M)
+    update_ticket(actor=alice_agent, ticket_id=gold_ticket.pk, team=billing_team, status="on_hold")
+    html = panel(client, bob_other_team, gold_ticket)
+    assert "The customer has waited 40m 00s for us" in html
+    assert 'data-sla-due="2026-06-01T11:00:00+00:00"' in html  # the same first-response due time
+    assert "Gold" in html
 
 
 def test_paused_and_done_clocks_do_not_tick(

@@ -8,11 +8,15 @@ Thin: forms parse, ``zabota.sla.config`` validates and writes, and every change 
 
 from __future__ import annotations
 
+from datetime import date
+
+import holidays as holidays_lib
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,6 +36,24 @@ def job_from(request: HttpRequest) -> RecomputeJob | None:
 
 def with_job(url: str, job: RecomputeJob | None) -> str:
     return f"{url}?job={job.pk}" if job is not None else url
+
+
+UPCOMING_COUNTRY_HOLIDAYS = 8
+
+
+def upcoming_country_holidays(calendar: Calendar) -> list[tuple[date, str]]:
+    """The next public holidays of the calendar's country (and region), from the ``holidays``
+    package, so the lead sees which days are closed without adding them."""
+    if not calendar.country:
+        return []
+    today = timezone.localdate()
+    try:
+        found = holidays_lib.country_holidays(
+            calendar.country, subdiv=calendar.subdivision or None, years=[today.year, today.year + 1]
+        )
+    except (NotImplementedError, KeyError, ValueError):
+        return []
+    return sorted((d, str(name)) for d, name in found.items() if d >= today)[:UPCOMING_COUNTRY_HOLIDAYS]
 
 
 def _week(calendar: Calendar) -> list[tuple[str, str]]:
@@ -113,6 +135,7 @@ def _edit_page(
             "form": form,
             "holiday_form": holiday_form,
             "holidays": list(calendar.holidays.order_by("date")),
+            "country_holidays": upcoming_country_holidays(calendar),
             "job": job_from(request),
         },
         status=status,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from zabota.core import clock
 from zabota.sla.models import AlertKind, Metric, SlaAlert, TicketClock
 from zabota.sla.queries import ClockState, MetricState, clock_state, nearest, ticket_clocks
+from zabota.tickets.models import Ticket
 
 STATE_LABELS = {
     ClockState.RUNNING: gettext_lazy("running"),
@@ -89,13 +90,21 @@ def attach_row_clocks(rows: Sequence[dict[str, Any]], *, now: datetime | None = 
         row["sla"] = present_state(state) if state is not None else None
 
 
-def panel(ticket_id: int, *, now: datetime | None = None) -> dict[str, Any]:
-    """The side panel's SLA section of one (visible) ticket: the policy, each clock, past
-    breaches. Two queries."""
+def panel(ticket: Ticket, *, now: datetime | None = None) -> dict[str, Any]:
+    """The side panel's SLA section of one (visible) ticket: the policy, each clock, how long
+    the customer has been waiting for us, past breaches. Two queries."""
     now = now or clock.now()
+    ticket_id = ticket.pk
     found = ticket_clocks([ticket_id]).get(ticket_id)
     if found is None or found.policy_id is None:
         return {"has_sla": False}
+    # Waiting on us: since their unanswered message, or since they wrote in when nobody has
+    # answered yet. A hand-off (another team, on hold) changes neither.
+    waiting_since = found.awaiting_since
+    if waiting_since is None and found.first_response_at is None and found.resolved_at is None:
+        waiting_since = ticket.created_at
+    if found.responses_paused:
+        waiting_since = None
     breaches = list(
         SlaAlert.objects.filter(ticket_id=ticket_id, kind=AlertKind.BREACH).order_by("-created_at", "-id")[
             :MAX_BREACHES_SHOWN
@@ -106,6 +115,8 @@ def panel(ticket_id: int, *, now: datetime | None = None) -> dict[str, Any]:
         "policy": found.policy,
         "clocks": [present_state(s) for s in clock_state(found, now)],
         "breaches": breaches,
+        "waiting_since": waiting_since,
+        "waiting_for": span(int((now - waiting_since).total_seconds())) if waiting_since else "",
     }
 
 

@@ -23,10 +23,27 @@ from zabota.sla import config
 from zabota.sla.forms import EscalationForm, EscalationFormSet, PolicyForm, TargetForm, TargetFormSet
 from zabota.sla.models import Metric, Policy, Target
 from zabota.sla.views_calendars import job_from, with_job
+from zabota.tickets.choices import Channel, Kind, Priority
 from zabota.web.auth import admin_required
 from zabota.web.views.settings_common import actor, page, show_error
 
 METRIC_LABELS = dict(Metric.choices)
+CHANNEL_LABELS = dict(Channel.choices)
+KIND_LABELS = dict(Kind.choices)
+PRIORITY_LABELS = {int(p): p.label for p in Priority}
+
+
+def _conditions(policy: Policy) -> list[str]:
+    """One line per condition, e.g. "Tiers: Gold, Platinum"; none means every ticket."""
+    parts = [
+        (_("Tiers"), [t.name for t in policy.tiers.all()]),
+        (_("Channels"), [str(CHANNEL_LABELS.get(c, c)) for c in policy.channels or []]),
+        (_("Priorities"), [str(PRIORITY_LABELS.get(p, p)) for p in policy.priorities or []]),
+        (_("Kinds"), [str(KIND_LABELS.get(k, k)) for k in policy.kinds or []]),
+        (_("Inboxes"), [i.name for i in policy.inboxes.all()]),
+        (_("Organizations"), [o.name for o in policy.organizations.all()]),
+    ]
+    return [f"{label}: {', '.join(values)}" for label, values in parts if values]
 
 
 def _summary(policy: Policy) -> list[str]:
@@ -48,11 +65,16 @@ def _summary(policy: Policy) -> list[str]:
 def policy_list(request: HttpRequest) -> HttpResponse:
     policies = list(
         Policy.objects.select_related("calendar")
-        .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("metric", "channel")), "tiers")
+        .prefetch_related(
+            Prefetch("targets", queryset=Target.objects.order_by("metric", "channel")),
+            "tiers",
+            "inboxes",
+            "organizations",
+        )
         .annotate(escalation_count=Count("escalations"))
         .order_by("position", "id")
     )
-    rows = [(p, _summary(p)) for p in policies]
+    rows = [(p, _conditions(p), _summary(p)) for p in policies]
     return page(
         request, "sla/settings/policies.html", "sla-policies", {"rows": rows, "job": job_from(request)}
     )
@@ -67,7 +89,7 @@ def _forms(request: HttpRequest, policy: Policy | None) -> tuple[PolicyForm, Any
         )
     if policy is None:
         initial: dict[str, Any] = {"is_active": True, "warning_percent": 75}
-        targets = [{"metric": Metric.FIRST_RESPONSE, "business_hours": True, "unit": "hours"}]
+        targets = [{"metric": m, "business_hours": True, "unit": "hours"} for m in Metric.values]
         escalations: list[dict[str, Any]] = []
     else:
         initial = {

@@ -15,4 +15,4 @@ register = template.Library()
 
 @register.inclusion_tag("sla/partials/ticket_panel.html")
 def sla_panel(ticket: Any) -> dict[str, Any]:
-    return {"ticket": ticket, **panel(ticket.pk)}
+    return {"ticket": ticket, **panel(ticket)}
