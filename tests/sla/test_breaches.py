@@ -214,3 +214,26 @@ def test_the_customer_never_sees_sla_alerts_on_the_portal(
     text = page.content.decode()
     assert "Cannot log in" in text
     assert "SLA" not in text and "breach" not in text.lower()
+
+
+def test_a_failure_while_telling_people_is_retried_on_the_next_run(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zabota.sla import jobs
+
+    real_notify = jobs.notify
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("mail server on fire")
+
+    frozen.move_to(DUE)
+    monkeypatch.setattr(jobs, "notify", broken)
+    assert check_due() == 0
+    assert not SlaAlert.objects.filter(ticket=assigned_ticket).exists()
+    assert sla_rows(assigned_ticket) == []
+
+    monkeypatch.setattr(jobs, "notify", real_notify)
+    frozen.move_to(DUE + 60 * S)
+    assert check_due() == 1
+    assert [a.verb for a in sla_rows(assigned_ticket)] == ["sla_breach"]
+    assert Notification.objects.filter(ticket=assigned_ticket, kind=NotificationKind.SLA_BREACH).count() == 2

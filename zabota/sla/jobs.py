@@ -120,23 +120,25 @@ def _fire(c: TicketClock, now: datetime) -> int:
             kind = AlertKind.WARNING
         else:
             continue
-        if not _record_alert(c, metric, kind, due, now):
-            continue
-        fired += 1
-        verb = "sla_breach" if kind == AlertKind.BREACH else "sla_warning"
-        record_event(
-            ticket_id=c.ticket_id,
-            verb=verb,
-            after={"metric": metric, "due_at": due.isoformat(), "policy": policy_name},
-        )
-        ticket = Ticket.objects.filter(pk=c.ticket_id).first()
-        if ticket is None:
-            continue
-        _tell(
-            ticket, NotificationKind.SLA_BREACH if kind == AlertKind.BREACH else NotificationKind.SLA_WARNING
-        )
-        if kind == AlertKind.BREACH:
-            _escalate(ticket, c.policy_id, metric)
+        # One transaction per alert: if telling people fails, the alert is not recorded either
+        # and the next run tries again (escalations' own events go out after this commits).
+        with transaction.atomic():
+            if not _record_alert(c, metric, kind, due, now):
+                continue
+            fired += 1
+            verb = "sla_breach" if kind == AlertKind.BREACH else "sla_warning"
+            record_event(
+                ticket_id=c.ticket_id,
+                verb=verb,
+                after={"metric": metric, "due_at": due.isoformat(), "policy": policy_name},
+            )
+            ticket = Ticket.objects.filter(pk=c.ticket_id).first()
+            if ticket is None:
+                continue
+            breach = kind == AlertKind.BREACH
+            _tell(ticket, NotificationKind.SLA_BREACH if breach else NotificationKind.SLA_WARNING)
+            if breach:
+                _escalate(ticket, c.policy_id, metric)
     return fired
 
 
@@ -164,6 +166,9 @@ def check_due(now: datetime | None = None) -> int:
                 continue
             try:
                 fired += _fire(c, now)
-            finally:
-                recompute([ticket_id], now=now)
+            except Exception:
+                # Logged and retried on the next run (the clock points at the alert again);
+                # one broken ticket never stops the others.
+                logger.exception("SLA alerts of ticket %s failed", ticket_id)
+            recompute([ticket_id], now=now)
     return fired
