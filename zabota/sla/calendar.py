@@ -18,7 +18,7 @@ before the change, as ``zoneinfo`` does. Days are added to the window a year at 
 
 Instances are cached per process, keyed by calendar id and invalidated when
 ``Calendar.updated_at`` changes: whoever edits a calendar (its hours, country or holidays) must
-bump ``updated_at`` (``zabota.sla.actions.config`` does), or call ``invalidate()``.
+bump ``updated_at`` (``zabota.sla.config`` does), or call ``invalidate()``.
 
 Choices, written down:
 - ``None`` or ``always_open`` is 24/7: every second counts.
