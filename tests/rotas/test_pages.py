@@ -151,3 +151,16 @@ def test_my_days_off_page(alice: Client, alice_agent: Agent, dave_collaborator: 
         {"agent": dave_collaborator.pk, "start_date": "2030-01-02", "end_date": "2030-01-05"},
     )
     assert not dave_collaborator.days_off.exists()
+
+
+def test_a_shift_on_a_day_off_is_flagged_on_the_grid(
+    boss: Client, duty: Rota, admin: Agent, alice_agent: Agent
+) -> None:
+    from zabota.rotas.actions import add_day_off
+
+    add_shift(actor=admin, rota=duty, day=date(2026, 3, 5), agent=alice_agent)
+    add_day_off(actor=alice_agent, agent=alice_agent, start_date=date(2026, 3, 5), end_date=date(2026, 3, 6))
+
+    page = boss.get(f"/rotas/{duty.pk}/?month=2026-03").content.decode()
+
+    assert page.count('class="warning conflict"') == 1

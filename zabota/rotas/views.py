@@ -153,6 +153,7 @@ def rota_month(request: HttpRequest, rota_id: int) -> HttpResponse:
                     "in_month": d.month == month,
                     "shifts": by_day.get(d, []),
                     "off": [m.agent for m in members if d in off.get(m.agent_id, set())],
+                    "off_ids": {m.agent_id for m in members if d in off.get(m.agent_id, set())},
                     "weekend": d.weekday() >= 5,
                 }
                 for d in week
