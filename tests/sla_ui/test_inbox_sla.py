@@ -218,6 +218,40 @@ def test_nearest_due_reads_the_due_index(world: dict[str, Ticket], alice_agent: 
     assert "sla_clock_due" in plan, plan
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan text")
+def test_nearest_due_can_walk_the_due_index_on_postgresql(
+    world: dict[str, Ticket], alice_agent: Agent
+) -> None:
+    flt = builtin_filter(alice_agent, "open", sort="due")
+    with CaptureQueriesContext(connection) as ctx:
+        list_tickets(alice_agent, flt, limit=2)
+    sql = next(
+        q["sql"] for q in ctx.captured_queries if "sla_ticketclock" in q["sql"] and "ORDER BY" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner show its index path
+        cursor.execute("EXPLAIN " + sql)
+        plan = " ".join(str(r[0]) for r in cursor.fetchall())
+    assert "sla_clock_due" in plan, plan
+
+
+def test_a_saved_view_with_an_sla_due_time_refines_in_the_agents_minutes(
+    client: Client, alice_agent: Agent
+) -> None:
+    from zabota.tickets.actions import create_saved_view
+
+    view = create_saved_view(
+        actor=alice_agent,
+        name="Due soon",
+        filters={"sla": ["at_risk"], "sla_due_before": "2026-06-01T11:15:00+00:00"},
+    )
+    client.force_login(alice_agent)
+    response = client.get(f"/inbox/views/{view.pk}/refine", follow=True)
+    html = response.content.decode()
+    assert 'value="2026-06-01T11:15"' in html
+    assert re.search(r'value="at_risk"[^>]*checked', html)
+
+
 def test_sla_filter_values_are_checked(alice_agent: Agent, admin: Agent) -> None:
     from zabota.core.errors import ValidationFailed
 

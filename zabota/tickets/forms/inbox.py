@@ -8,10 +8,11 @@ loaded only when a form is built (one query per list), never when the inbox coun
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zabota.accounts.models import Agent, Team
@@ -304,6 +305,13 @@ class InboxFilterForm(forms.Form):
         for key in ("assignee", "team", "tier", "inbox"):
             if key in data:
                 data[key] = str(data[key])
+        due = data.get("sla_due_before")
+        if isinstance(due, str):  # stored with its offset; the picker shows local minutes
+            try:
+                moment = datetime.fromisoformat(due)
+                data["sla_due_before"] = timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+            except ValueError:
+                data.pop("sla_due_before")
         return data
 
 
