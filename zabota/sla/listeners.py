@@ -24,10 +24,15 @@ def count_reply(event: MessageAdded) -> None:
         actions.message_added(ticket_id=event.ticket_id, message_id=event.message_id)
 
 
+# The fields a clock depends on: the status (pauses, stops) and the policy's conditions. Team,
+# assignee, tags and the rest are hand-offs and labels: they never touch a clock.
+CLOCK_FIELDS = frozenset({"status", "priority", "kind", "channel", "inbox", "organization"})
+
+
 @subscribe(TicketChanged)
 def follow_changes(event: TicketChanged) -> None:
     # An event without field changes is a timeline row (ours included): nothing to recompute.
-    if event.changes:
+    if CLOCK_FIELDS.intersection(event.changes):
         actions.ticket_changed(event.ticket_id)
 
 
