@@ -126,3 +126,18 @@ def test_the_ticket_page_loads_the_countdown_script(
     assert 'id="sla-clock-js"' in html and "/static/sla/clock.js" in html
     assert 'id="sla-panel"' in html
     assert "<script>" not in html  # no inline script: the CSP allows none
+
+
+def test_the_customer_never_sees_the_sla(
+    gold_ticket: Ticket, carol_customer: Contact, frozen: time_machine.Coordinates
+) -> None:
+    from tests.web.test_portal_fixtures import sign_in_client
+
+    frozen.move_to(MONDAY + 61 * M)
+    check_due()  # breached, on the timeline as an event
+    client = sign_in_client(Client(), carol_customer)
+    for path in ("/portal/requests/", f"/portal/requests/{gold_ticket.number}/"):
+        html = client.get(path).content.decode()
+        assert client.get(path).status_code == 200
+        for word in ("sla-", "Gold care", "breach", "overdue", "First response"):
+            assert word not in html, (path, word)
