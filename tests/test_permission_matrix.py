@@ -29,6 +29,7 @@ from zabota.rotas.actions import RotaInput, add_member, add_shift, save_rota
 from zabota.sla.actions import start_recompute
 from zabota.tickets.actions import add_follower
 from zabota.tickets.actions.common import Upload
+from zabota.triage.actions import link_tickets, mark_incident
 
 ROLES = [
     "admin",
@@ -97,6 +98,20 @@ EXPECTED: dict[tuple[str, str], tuple[Any, tuple[int, int, int, int]]] = {
         {"shift_id": "{shift_id}", "other_shift_id": "{other_shift_id}"},
         (200, 200, 403, 200),
     ),
+    # Incidents (the world's ticket is one, with the other ticket linked): agents and admins who
+    # see the ticket manage it; a collaborator who follows it reads it, changes nothing.
+    ("POST", "/tickets/{ticket_id}/incident"): (None, (201, 201, 404, 403)),
+    ("GET", "/tickets/{ticket_id}/incident"): (None, (200, 200, 404, 200)),
+    ("DELETE", "/tickets/{ticket_id}/incident"): (None, (204, 204, 404, 403)),
+    ("GET", "/tickets/{ticket_id}/incident/tickets"): (None, (200, 200, 404, 200)),
+    ("POST", "/tickets/{ticket_id}/incident/tickets"): (
+        {"ticket_ids": ["{other_ticket_id}"]},
+        (200, 200, 404, 403),
+    ),
+    ("DELETE", "/tickets/{ticket_id}/incident/tickets/{linked_id}"): (None, (204, 204, 404, 403)),
+    ("GET", "/tickets/{ticket_id}/incident/updates"): (None, (200, 200, 404, 200)),
+    ("POST", "/tickets/{ticket_id}/incident/updates"): ({"body": "Fixed soon"}, (202, 202, 404, 403)),
+    ("POST", "/tickets/{ticket_id}/incident/solve-linked"): (None, (200, 200, 404, 403)),
 }
 QUERY = {("GET", "/search"): {"q": "login"}, ("GET", "/rotas/on-shift"): {"team_id": "{team_id}"}}
 
@@ -126,6 +141,8 @@ def expected_status(route: tuple[str, str], role: str) -> int:
 def fill(value: Any, ids: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         return {k: fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         return ids[value[1:-1]]
     return value
@@ -153,6 +170,8 @@ def world(
     other = open_ticket(erin_customer, "Suspicious login again", "Again", team=security_team)
     add_follower(actor=admin, ticket_id=ticket.pk, agent=dave_collaborator)
     add_follower(actor=admin, ticket_id=ticket.pk, agent=alice_agent)
+    mark_incident(actor=admin, ticket_id=ticket.pk)
+    link_tickets(actor=admin, incident_ticket_id=ticket.pk, ticket_ids=[other.pk])
     spare_contact = save_contact(actor=None, name="Nobody", emails=["nobody@example.test"])
     spare_org = save_organization(actor=admin, name="Spare Inc")
     rota = save_rota(actor=admin, data=RotaInput(name="Duty", team_id=create_team(name="Duty").pk))
@@ -175,6 +194,7 @@ def world(
         "rota_id": rota.pk,
         "shift_id": shifts[0],
         "other_shift_id": shifts[1],
+        "linked_id": other.pk,
     }
 
 
