@@ -189,6 +189,8 @@ class TicketFilter:
     ``tag`` and ``tags``: the ticket carries every one of them. ``custom_fields``: key -> value,
     each an equality on that custom field (text, choice, number, integer, yes/no, date as text).
     Date bounds: ``*_since`` inclusive, ``*_before`` exclusive.
+    ``sla``: tickets in any of these SLA states (``SLA_STATES``); ``sla_due_before``: tickets
+    whose nearest SLA due time is before that moment.
     """
 
     status: list[str] = field(default_factory=list)
@@ -429,10 +431,10 @@ def sla_q(states: Sequence[str], now: datetime) -> Q:
     row (``zabota.sla.models.TicketClock``, reached as ``sla``)."""
     q = Q(pk__in=[])
     for state in dict.fromkeys(states):
-        if state == "breached":
-            q |= Q(sla__due_at__lt=now)
+        if state == "breached":  # the same instants as zabota.sla.queries.clock_state
+            q |= Q(sla__due_at__lte=now)
         elif state == "at_risk":
-            q |= Q(sla__warn_at__lte=now, sla__due_at__gte=now)
+            q |= Q(sla__warn_at__lte=now, sla__due_at__gt=now)
         elif state == "paused":
             q |= Q(sla__policy__isnull=False, sla__resolved_at__isnull=True, sla__due_at__isnull=True) & (
                 Q(sla__responses_paused=True) | Q(sla__resolution_running_since__isnull=True)
