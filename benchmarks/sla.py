@@ -123,8 +123,7 @@ def _raw_floor() -> float:
                 + (28800, 5, stamp, stamp, stamp, stamp, row[0])
                 for row in rows
             ]
-            with connection.cursor() as cur:
-                cur.executemany(actions._UPDATE_SQL, params)
+            actions.write_clocks(params)
     return time.perf_counter() - started
 
 
