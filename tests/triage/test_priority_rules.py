@@ -116,6 +116,8 @@ def test_only_admins_manage_rules_and_a_rule_needs_a_condition(alice_agent: Agen
         save_rule(actor=alice_agent, name="Mine", priority=Priority.URGENT, keywords=["x"])
     with pytest.raises(ValidationFailed):
         save_rule(actor=admin, name="Everything", priority=Priority.URGENT)
+    with pytest.raises(ValidationFailed):
+        save_rule(actor=admin, name="Punctuation", priority=Priority.HIGH, keywords=["!!!"])
     rule = save_rule(actor=admin, name="Dup", priority=Priority.HIGH, keywords=[" Down ", "down", ""])
     assert rule.keywords == ["Down"]
 

@@ -19,7 +19,7 @@ from zabota.customers.models import Tier
 from zabota.tickets.actions import record_event, update_ticket
 from zabota.tickets.choices import Kind, Priority
 from zabota.tickets.models import Activity, Message, Ticket
-from zabota.triage.matching import Decision, RuleSpec, TicketFacts, decide
+from zabota.triage.matching import Decision, RuleSpec, TicketFacts, decide, stems
 from zabota.triage.models import PriorityRule
 
 MAX_KEYWORDS = 100
@@ -41,6 +41,8 @@ def clean_keywords(keywords: Sequence[str]) -> list[str]:
             continue
         if len(k) > MAX_KEYWORD:
             raise ValidationFailed("a keyword has at most 100 characters", fields={"keywords": "too_long"})
+        if not stems(k):
+            raise ValidationFailed(f"the keyword {k!r} has no words", fields={"keywords": "invalid"})
         if k.casefold() not in seen:
             seen.add(k.casefold())
             out.append(k)
