@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from zabota.customers.actions import create_tier
-from zabota.customers.models import Tier
 
 
 @pytest.fixture
@@ -22,7 +20,3 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
 
     return run
 
-
-@pytest.fixture
-def platinum(db: None) -> Iterator[Tier]:
-    yield create_tier(actor=None, name="Platinum", rank=1, color="#e5e4e2")
