@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 
-
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
     """``committed(fn, *args, **kw)``: call ``fn`` and run its after-commit listeners, repeatedly
@@ -19,4 +18,3 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return run
-
