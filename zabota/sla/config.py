@@ -78,7 +78,11 @@ def _minutes(hhmm: str) -> int:
 
 def clean_hours(hours: dict[str, Any]) -> dict[str, list[list[str]]]:
     """Weekly hours checked and normalised: weekday -> sorted, non-overlapping ``[start, end]``
-    intervals of ``HH:MM`` (``24:00`` ends a day); closed days are left out."""
+    intervals of ``HH:MM`` (``24:00`` ends a day); closed days are left out.
+
+    The engine's ``zabota.sla.calendar.clean_hours`` checks the same shape for its own callers
+    (untranslated, and refusing an empty week); this one speaks to the team lead, in their
+    language, and leaves "no hours at all" to ``save_calendar`` (fine for a 24/7 calendar)."""
     if not isinstance(hours, dict):
         raise ValidationFailed(gettext("The weekly hours are not valid."), fields={"hours": "invalid"})
     out: dict[str, list[list[str]]] = {}
