@@ -71,7 +71,14 @@ ORDER BY t.id LIMIT %s
 
 def bulk_facts_sql() -> str:
     hint = "NOT INDEXED" if connection.vendor == "sqlite" else ""
-    return _BULK_FACTS_SQL.format(hint=hint, marks=",".join(["%s"] * len(_UNSOLVED)))
+    return _BULK_FACTS_SQL.format(hint=hint, marks=",".join(["%s"] * len(_UNSOLVED))) + _lock()
+
+
+def _lock() -> str:
+    """Lock the clock rows read, until the chunk is written, so an event's update of a fact in
+    between waits instead of being overwritten. SQLite's IMMEDIATE transactions already hold
+    the write lock from the start."""
+    return " FOR UPDATE OF c" if connection.vendor == "postgresql" else ""
 
 
 _UPDATE_SQL = f"""
@@ -254,7 +261,7 @@ def recompute(
         marks = ",".join(["%s"] * len(part))
         with transaction.atomic():
             with connection.cursor() as cur:
-                cur.execute(f"{_FACTS_SQL} WHERE c.ticket_id IN ({marks})", part)
+                cur.execute(f"{_FACTS_SQL} WHERE c.ticket_id IN ({marks}){_lock()}", part)
                 rows = cur.fetchall()
             alerts = _alerts(f"ticket_id IN ({marks})", part)
             written += _apply(rows, alerts, book, now_ts)
