@@ -249,7 +249,7 @@ def test_a_ticket_no_policy_matches_has_a_clock_without_due_times(
     assert clock_state(clock, MONDAY) == []
 
 
-def test_an_organization_condition_and_a_tier_change_taken_up_by_a_recompute(
+def test_an_organization_condition_and_a_tier_change_taken_up_at_once(
     frozen: time_machine.Coordinates,
     standard_policy: Policy,
     carol_customer: Contact,
@@ -258,7 +258,6 @@ def test_an_organization_condition_and_a_tier_change_taken_up_by_a_recompute(
 ) -> None:
     from zabota.customers.actions import save_organization
     from zabota.customers.models import Organization, Tier
-    from zabota.sla.actions import recompute
 
     acme = Organization.objects.get(name="Acme")
     acme_policy = make_policy("Acme contract", first=10, position=1)
@@ -271,9 +270,7 @@ def test_an_organization_condition_and_a_tier_change_taken_up_by_a_recompute(
     assert clock_of(carol_ticket.pk).policy == acme_policy
     assert clock_of(erin_ticket.pk).policy == standard_policy
 
-    # Globex becomes a Gold customer: not a ticket event, so it waits for the next recompute.
+    # Globex becomes a Gold customer: its open tickets take up the Gold policy at once.
     save_organization(actor=admin, organization=Organization.objects.get(name="Globex"), tier="Gold")
-    assert clock_of(erin_ticket.pk).policy == standard_policy
-    recompute([erin_ticket.pk])
     assert clock_of(erin_ticket.pk).policy == gold
     assert clock_of(erin_ticket.pk).first_response_due_at == MONDAY + 20 * M

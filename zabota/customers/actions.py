@@ -15,7 +15,7 @@ from zabota.accounts.models import Agent
 from zabota.core import clock
 from zabota.core.errors import Conflict, PermissionDenied, ValidationFailed
 from zabota.core.events import publish
-from zabota.customers.events import ContactChanged
+from zabota.customers.events import ContactChanged, OrganizationTierChanged
 from zabota.customers.models import (
     AttributeDefinition,
     AttributeTarget,
@@ -183,8 +183,11 @@ def save_organization(
             if not name.strip():
                 raise ValidationFailed("name cannot be empty", fields={"name": "required"})
             org.name = name.strip()[:200]
+        tier_changed = False
         if tier is not _UNSET:
-            org.tier = _resolve_tier(tier)
+            new_tier = _resolve_tier(tier)
+            tier_changed = organization is not None and org.tier_id != (new_tier.pk if new_tier else None)
+            org.tier = new_tier
         if account_manager_id is not _UNSET:
             org.account_manager = _resolve_agent(account_manager_id)
         if notes is not None:
@@ -194,6 +197,8 @@ def save_organization(
             org.attributes = {k: v for k, v in merged.items() if v is not None}
         org.updated_at = clock.now()
         org.save()
+        if tier_changed:
+            publish(OrganizationTierChanged(organization_id=org.pk))
         if domains is not None:
             cleaned = sorted({d.strip().lower() for d in domains if d.strip()})
             for d in cleaned:

@@ -12,3 +12,10 @@ class ContactChanged(Event):
     """A contact's name or email addresses changed (what tickets show and search by)."""
 
     contact_id: int
+
+
+@dataclass(frozen=True)
+class OrganizationTierChanged(Event):
+    """An organization moved to another tier (SLA policies and priority rules follow the tier)."""
+
+    organization_id: int

@@ -8,9 +8,11 @@ All are idempotent (see ``zabota.sla.actions``).
 from __future__ import annotations
 
 from zabota.core.events import subscribe
+from zabota.customers.events import OrganizationTierChanged
 from zabota.sla import actions
-from zabota.tickets.choices import MessageKind
+from zabota.tickets.choices import UNSOLVED, MessageKind
 from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated, TicketsMerged
+from zabota.tickets.models import Ticket
 
 
 @subscribe(TicketCreated)
@@ -41,3 +43,13 @@ def follow_merge(event: TicketsMerged) -> None:
     # The source is closed now (its clock stops); the target keeps its own facts.
     actions.ticket_changed(event.source_id)
     actions.ticket_changed(event.target_id)
+
+
+@subscribe(OrganizationTierChanged)
+def follow_tier(event: OrganizationTierChanged) -> None:
+    """A tier is a policy condition: the organization's unsolved tickets take up their new policy
+    now (a few hundred at most for one organization; ``recompute`` works in chunks)."""
+    ids = Ticket.objects.filter(organization_id=event.organization_id, status__in=UNSOLVED).values_list(
+        "id", flat=True
+    )
+    actions.recompute(list(ids))
