@@ -18,9 +18,12 @@ from zabota.accounts.actions import create_or_update_agent, create_team, create_
 from zabota.accounts.models import Agent, ApiToken
 from zabota.channels.email.actions import save_mailbox
 from zabota.customers.actions import find_or_create_contact
+from zabota.rotas import demo as rotas_demo
+from zabota.sla import demo as sla_demo
 from zabota.tickets.actions import add_note, create_ticket, reply
 from zabota.tickets.actions.config import save_inbox
 from zabota.tickets.models import Ticket
+from zabota.triage import demo as triage_demo
 
 ADMIN_EMAIL = "admin@zabota.local"
 DEMO_MAILBOX = "support@demo.zabota.local"
@@ -73,6 +76,11 @@ class Command(BaseCommand):
         save_mailbox(actor=admin, inbox=inbox, address=DEMO_MAILBOX, from_name="Demo Support")
         create_team(name="Billing", members=[bob])
         generate(n, seed=7)
+        # Issue 6: priority rules, SLA calendars and policies (every open ticket then gets its
+        # clock: the generator wrote tickets in bulk, bypassing the actions) and the duty rota.
+        triage_demo.seed_demo()
+        sla_demo.seed_demo()
+        rotas_demo.seed_demo()
         carol = find_or_create_contact(email="carol@acme.example.com", name="Carol Customer")
         t = create_ticket(
             actor=carol,
