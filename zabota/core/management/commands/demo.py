@@ -19,6 +19,7 @@ from zabota.accounts.models import Agent, ApiToken
 from zabota.channels.email.actions import save_mailbox
 from zabota.customers.actions import find_or_create_contact
 from zabota.rotas import demo as rotas_demo
+from zabota.routing.actions.config import save_agent_routing, save_team_routing
 from zabota.sla import demo as sla_demo
 from zabota.tickets.actions import add_note, create_ticket, reply
 from zabota.tickets.actions.config import save_inbox
@@ -81,6 +82,11 @@ class Command(BaseCommand):
         triage_demo.seed_demo()
         sla_demo.seed_demo()
         rotas_demo.seed_demo()
+        # Support routes to the least-loaded person on duty today (the rota above), each up to
+        # their capacity; the rest waits in the team queue.
+        save_agent_routing(actor=admin, agent=alice, capacity=25, languages=["en", "ru"], areas=[])
+        save_agent_routing(actor=admin, agent=dave, capacity=10, languages=["en"], areas=[])
+        save_team_routing(actor=admin, team=support, mode="least_loaded")
         carol = find_or_create_contact(email="carol@acme.example.com", name="Carol Customer")
         t = create_ticket(
             actor=carol,
