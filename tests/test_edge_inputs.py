@@ -77,7 +77,7 @@ def test_search_paging_goes_on_past_a_stretch_the_agent_may_not_see(
     visible = open_ticket(carol_customer, "Quarterly invoice", team=support_team)
     for i in range(6):
         open_ticket(carol_customer, f"Quarterly invoice {i}", team=security_team)
-    monkeypatch.setattr(queries, "SEARCH_SCAN_LIMIT", 3)
+    monkeypatch.setattr(queries.search, "SEARCH_SCAN_LIMIT", 3)
 
     seen, cursor, pages = [], None, 0
     while pages < 10:

@@ -175,7 +175,7 @@ def test_relevance_paging_lists_every_match_once(alice_agent, carol_customer):
 @pytest.mark.parametrize("who", ["admin", "alice_agent"])
 def test_the_total_is_capped_for_very_common_words(request, carol_customer, monkeypatch, who):
     actor = request.getfixturevalue(who)
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    monkeypatch.setattr(queries.search, "COUNT_CAP", 3)
     for i in range(5):
         open_ticket(carol_customer, f"Capybara {i}", "capybara")
     open_ticket(carol_customer, "Rare", "narwhal narwhal")

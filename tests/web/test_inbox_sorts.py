@@ -93,7 +93,7 @@ def test_requester_sort_is_by_name_then_id_across_pages_of_ties(
 def test_a_name_sort_of_too_many_tickets_is_refused(
     client: Client, alice_agent: Agent, alice_api: Api, many: list[Ticket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "NAME_SORT_MAX", 5)
+    monkeypatch.setattr(queries.listing, "NAME_SORT_MAX", 5)
     mine = {"requester_id": many[0].requester_id}  # carol's nine tickets
     response = alice_api.get("/tickets", {**mine, "sort": "requester"})
     assert response.status_code == 422 and response.json()["error"]["fields"] == {"sort": "too_many"}

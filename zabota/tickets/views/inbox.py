@@ -153,7 +153,7 @@ def _list_context(
         "list_url": _url(here, {**base, "sort": sort_param, "cursor": cursor}),
         "results_id": RESULTS_ID,
         "sort_refused": sort_refused,
-        "name_sort_max": queries.NAME_SORT_MAX,
+        "name_sort_max": queries.listing.NAME_SORT_MAX,
     }
 
 

@@ -1,15 +1,5 @@
-"""Permission-scoped reads of tickets. Every read of a ticket by a person goes through here.
-
-``access_ticket(actor, id)`` raises NotFound for a ticket the actor may not see: the same answer
-as for a ticket that does not exist, so ids can't be probed.
-
-Visibility:
-- admin: every ticket;
-- agent: tickets with no team or an unrestricted team, tickets of their own teams, tickets
-  assigned to them or that they follow;
-- collaborator: tickets of their own teams, assigned to them, or that they follow;
-- contact (customer): their own tickets, and their organization's if they are its admin.
-"""
+"""The ticket lists: one filter definition (``TicketFilter``) for the inbox, saved views and the API,
+keyset-paged lists and counts, and the rows the lists show."""
 
 from __future__ import annotations
 
@@ -24,135 +14,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce, Concat, NullIf, Substr
 
-from zabota.accounts.models import Agent, Role, Team
-from zabota.accounts.queries import team_ids_of
+from zabota.accounts.models import Agent, Role
 from zabota.core import clock
-from zabota.core.errors import NotFound, ValidationFailed
-from zabota.core.search import backend, query_terms
-from zabota.customers.models import Contact
+from zabota.core.errors import ValidationFailed
 from zabota.tickets.choices import Channel, CustomFieldType, Kind, MessageKind, Priority, Status
 from zabota.tickets.models import (
-    Activity,
     CustomFieldDefinition,
-    Follower,
     Message,
     Tag,
     Ticket,
     TicketTag,
 )
-
-Actor = Agent | Contact
-
-
-def teams_for(agent: Agent) -> list[Team]:
-    """Every team, each with ``is_member`` set for ``agent``, in one query.
-
-    It also fills the caches the visibility rule reads (``accounts.queries.team_ids_of`` and
-    ``open_team_ids``), so a page that shows a team picker pays one query for both.
-    """
-    member = Team.members.through.objects.filter(team_id=OuterRef("pk"), agent_id=agent.pk)
-    teams: list[Team] = list(Team.objects.annotate(is_member=Exists(member)).order_by("name"))
-    agent._team_ids = [t.pk for t in teams if t.is_member]  # type: ignore[attr-defined]
-    agent._open_team_ids = {t.pk for t in teams if t.is_member or not t.restricted}  # type: ignore[attr-defined]
-    return teams
-
-
-def open_team_ids(agent: Agent) -> set[int]:
-    """Teams all of whose tickets ``agent`` may see."""
-    if agent.role == Role.COLLABORATOR:
-        return set(team_ids_of(agent))
-    cached = getattr(agent, "_open_team_ids", None)
-    if cached is None:
-        if getattr(agent, "_team_ids", None) is None:
-            teams_for(agent)
-        else:
-            agent._open_team_ids = set(  # type: ignore[attr-defined]
-                Team.objects.filter(restricted=False).values_list("id", flat=True)
-            ) | set(team_ids_of(agent))
-        cached = agent._open_team_ids  # type: ignore[attr-defined]
-    return cached
-
-
-def visibility_q(actor: Actor) -> Q | None:
-    """The condition a ticket must meet to be visible; None means every ticket."""
-    if isinstance(actor, Contact):
-        q = Q(requester_id=actor.pk)
-        if actor.is_organization_admin and actor.organization_id:
-            q |= Q(organization_id=actor.organization_id)
-        return q
-    if not actor.is_active:
-        return Q(pk__in=[])
-    if actor.role == Role.ADMIN:
-        return None
-    followed = Follower.objects.filter(agent_id=actor.pk, ticket_id=OuterRef("pk"))
-    q = Q(team_id__in=open_team_ids(actor)) | Q(assignee_id=actor.pk) | Q(Exists(followed))
-    if actor.role == Role.AGENT:
-        q |= Q(team__isnull=True)
-    return q
-
-
-def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
-    q = visibility_q(actor)
-    qs = Ticket.objects.all()
-    return qs if q is None else qs.filter(q)
-
-
-def filter_visible(actor: Actor, ids: Sequence[int]) -> list[int]:
-    """Those of ``ids`` the actor may see, in the given order.
-
-    The same rule as ``visibility_q``, evaluated in Python over plain columns: for a batch of
-    search matches this is one primary-key lookup instead of an OR of joins per row.
-    """
-    if not ids:
-        return []
-    if isinstance(actor, Contact) or not actor.is_active:
-        q = visibility_q(actor)
-        ok = (
-            set(Ticket.objects.filter(q, id__in=ids).values_list("id", flat=True))
-            if q is not None
-            else set(ids)
-        )
-        return [i for i in ids if i in ok]
-    if actor.role == Role.ADMIN:
-        return list(ids)
-    teams = open_team_ids(actor)
-    ok, unsure = set(), []
-    for ticket_id, team_id, assignee_id in Ticket.objects.filter(id__in=ids).values_list(
-        "id", "team_id", "assignee_id"
-    ):
-        if team_id in teams or assignee_id == actor.pk or (team_id is None and actor.role == Role.AGENT):
-            ok.add(ticket_id)
-        else:
-            unsure.append(ticket_id)
-    if unsure:
-        ok.update(
-            Follower.objects.filter(agent_id=actor.pk, ticket_id__in=unsure).values_list(
-                "ticket_id", flat=True
-            )
-        )
-    return [i for i in ids if i in ok]
-
-
-def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
-    qs = visible_tickets(actor)
-    if for_update:
-        qs = qs.select_for_update(of=("self",))
-    ticket = qs.filter(pk=ticket_id).first()
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id} not found")
-    return ticket
-
-
-def access_ticket_by_number(actor: Actor, number: int) -> Ticket:
-    ticket = visible_tickets(actor).filter(number=number).first()
-    if ticket is None:
-        raise NotFound(f"ticket #{number} not found")
-    return ticket
-
+from zabota.tickets.queries.access import open_team_ids, visible_tickets
 
 # --- Listing ---------------------------------------------------------------------------------
 
@@ -830,175 +707,6 @@ def _fetch_keys(
         return []
     runs = [list(qs.order_by(*order).values_list(*fields)[:n]) for qs in ranges]
     return runs[0] if len(runs) == 1 else list(heapq.merge(*runs, key=lambda r: _sort_key(sort, r)))[:n]
-
-
-# --- One ticket ------------------------------------------------------------------------------
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    message: Message | None = None
-    activity: Activity | None = None
-
-
-def timeline(actor: Actor, ticket: Ticket) -> list[TimelineEntry]:
-    """Messages and activity in order. Contacts get public replies only (see customer_timeline)."""
-    if isinstance(actor, Contact):
-        return [TimelineEntry(at=m.created_at, message=m) for m in customer_messages(ticket)]
-    messages = list(
-        ticket.messages.select_related("author_agent", "author_contact").prefetch_related("attachments")
-    )
-    activity = list(ticket.activity.select_related("actor_agent", "actor_contact"))
-    entries = [TimelineEntry(at=m.created_at, message=m) for m in messages]
-    entries += [TimelineEntry(at=a.created_at, activity=a) for a in activity]
-    entries.sort(key=lambda e: (e.at, 0 if e.message else 1, (e.message or e.activity).pk))  # type: ignore[union-attr]
-    return entries
-
-
-def customer_messages(ticket: Ticket) -> list[Message]:
-    """What a customer may read on their ticket: public replies only, never notes or events."""
-    return list(
-        ticket.messages.filter(kind=MessageKind.REPLY)
-        .select_related("author_agent", "author_contact")
-        .prefetch_related("attachments")
-    )
-
-
-# --- Search ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SearchResult:
-    items: list[dict[str, Any]]  # rows from load_rows
-    total: int
-    total_is_capped: bool
-    next_cursor: str | None
-
-
-COUNT_CAP = 1000
-SEARCH_SCAN_LIMIT = 20_000  # matches examined per page for an actor who may see few of them
-
-
-def _narrow(ids: list[int], flt: TicketFilter | None) -> list[int]:
-    """Those of ``ids`` (already visible) that ``flt`` keeps, in order: one primary-key query."""
-    if flt is None or not ids:
-        return ids
-    if flt.matches_nothing():
-        return []
-    qs = _filtered(Ticket.objects.filter(id__in=ids), flt)
-    if flt.status:
-        qs = qs.filter(status__in=flt.status)
-    if flt.team_ids is not None:
-        qs = qs.filter(team_id__in=flt.team_ids)
-    for name in flt.tag_names():
-        tagged = TicketTag.objects.filter(tag__name=name)
-        qs = qs.filter(id__in=tagged.values("ticket_id"))
-    ok = set(qs.values_list("id", flat=True))
-    return [i for i in ids if i in ok]
-
-
-def search_tickets(
-    actor: Agent,
-    query: str,
-    *,
-    cursor: str | None = None,
-    limit: int = 25,
-    sort: str = "newest",
-    flt: TicketFilter | None = None,
-) -> SearchResult:
-    """Tickets matching every word of ``query`` that ``actor`` may see.
-
-    Newest first by default: the engine walks its index backwards and stops after a page, so a
-    word in a third of all tickets costs no more than a rare one. ``sort="relevance"`` ranks
-    within the newest ``SEARCH_CANDIDATES`` matches (a bounded candidate set).
-
-    ``flt`` (the search page's filters: status, assignee, team, tag ...) is applied to each
-    visible batch by primary key, so it narrows the results without changing the walk; its
-    ``sort`` is ignored.
-    """
-    if flt is not None:
-        flt.validate()
-    terms = query_terms(query)
-    if not terms:
-        raise ValidationFailed("the search query has no words", fields={"q": "empty"})
-    if sort not in ("newest", "relevance"):
-        raise ValidationFailed("sort must be newest or relevance", fields={"sort": "invalid"})
-    limit = max(1, min(limit, settings.API_PAGE_SIZE_MAX))
-    engine = backend()
-    q = visibility_q(actor)
-    before = _cursor_decode(cursor, "i")[0] if cursor else None
-
-    found: list[int] = []
-    exhausted = False
-    if sort == "relevance":
-        candidates = _narrow(
-            filter_visible(actor, engine.match_ids(terms, before_id=None, limit=settings.SEARCH_CANDIDATES)),
-            flt,
-        )
-        ranked = engine.rank(terms, candidates)
-        offset = max(0, before or 0)
-        found = ranked[offset : offset + limit + 1]
-        has_more = len(found) > limit
-        found = found[:limit]
-        next_cursor = _cursor_encode([offset + limit]) if has_more else None
-    else:
-        batch = limit + 1
-        scanned = 0
-        while len(found) <= limit and scanned < SEARCH_SCAN_LIMIT:
-            ids = engine.match_ids(terms, before_id=before, limit=batch)
-            if not ids:
-                exhausted = True
-                break
-            scanned += len(ids)
-            found += _narrow(filter_visible(actor, ids), flt)
-            before = ids[-1]
-            if len(ids) < batch:
-                exhausted = True
-                break
-            batch = min(batch * 4, 5000)
-        has_more = len(found) > limit or not exhausted
-        found = found[:limit]
-        # Continue after the last row shown; after the last id scanned when the scan stopped at
-        # its cap with nothing (or too little) visible, so the client can keep paging.
-        resume = found[-1] if len(found) == limit else before
-        next_cursor = _cursor_encode([resume]) if has_more and resume is not None else None
-    if q is None and flt is None:
-        total = engine.count(terms, cap=COUNT_CAP + 1)
-        capped = total > COUNT_CAP
-    else:
-        # Count what the actor may see among the first matches the engine finds (in any order,
-        # the cheapest); with more matches than that, say "N+".
-        first = engine.any_ids(terms, limit=COUNT_CAP + 1)
-        capped = len(first) > COUNT_CAP
-        total = len(_narrow(filter_visible(actor, first[:COUNT_CAP]), flt))
-    return SearchResult(
-        items=load_rows(found),
-        total=min(total, COUNT_CAP),
-        total_is_capped=capped,
-        next_cursor=next_cursor,
-    )
-
-
-def message_texts(
-    actor: Actor, ticket_ids: Sequence[int], *, chars: int = 4000
-) -> dict[int, list[tuple[str, str]]]:
-    """The start (``chars``) of each message's text on tickets ``ticket_ids``, newest first:
-    ``{ticket_id: [(kind, text), ...]}``, for search snippets. Public replies and, for agents,
-    internal notes; never a note for a customer; never events. The caller passes ids the actor
-    may see (search results); they are checked again here all the same. One query."""
-    ids = filter_visible(actor, list(ticket_ids))
-    kinds = [MessageKind.REPLY] if isinstance(actor, Contact) else [MessageKind.REPLY, MessageKind.NOTE]
-    out: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
-    rows = (
-        Message.objects.filter(ticket_id__in=ids, kind__in=kinds)
-        .order_by("-id")
-        .annotate(head=Substr("body_text", 1, chars))
-        .values_list("ticket_id", "kind", "head")[:2000]
-    )
-    for ticket_id, kind, head in rows:
-        out[ticket_id].append((kind, head or ""))
-    return out
 
 
 def priority_value(name: str) -> int:
