@@ -57,6 +57,12 @@ def create_team(*, name: str, restricted: bool = False, members: list[Agent] | N
     return team
 
 
+def add_team_member(*, team: Team, agent: Agent) -> None:
+    """Put ``agent`` on ``team`` (nothing if already there). The caller decided the actor may
+    (an admin on the teams page, or a rota's editor putting a person on that team's duty)."""
+    team.members.add(agent)
+
+
 def create_token(*, agent: Agent, scope: str = TokenScope.WRITE, name: str = "") -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
     if scope not in TokenScope.values:

@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from zabota.accounts.actions import add_team_member
 from zabota.accounts.models import Agent, Team
 from zabota.core import clock
 from zabota.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -145,7 +146,7 @@ def add_member(
         member, _created = RotaMember.objects.update_or_create(
             rota=rota, agent=agent, defaults={"seniority": seniority, "technical": technical}
         )
-        rota.team.members.add(agent)
+        add_team_member(team=rota.team, agent=agent)
     return member
 
 
