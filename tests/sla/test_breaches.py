@@ -237,3 +237,37 @@ def test_a_failure_while_telling_people_is_retried_on_the_next_run(
     assert check_due() == 1
     assert [a.verb for a in sla_rows(assigned_ticket)] == ["sla_breach"]
     assert Notification.objects.filter(ticket=assigned_ticket, kind=NotificationKind.SLA_BREACH).count() == 2
+
+
+def test_a_resolution_breach_fires_once_even_when_the_ticket_waits_on_the_customer_in_between(
+    frozen: time_machine.Coordinates,
+    assigned_ticket: Ticket,
+    standard_policy: Policy,
+    alice_agent: Agent,
+    carol_customer: Contact,
+) -> None:
+    # Alice answers at once, but the ticket stays open past its 8-hour resolution target.
+    EscalationRule.objects.create(
+        policy=standard_policy, metric=Metric.RESOLUTION, action=EscalationAction.RAISE_PRIORITY
+    )
+    reply(actor=alice_agent, ticket_id=assigned_ticket.pk, body_text="Looking into it")
+    frozen.move_to(MONDAY + 8 * 60 * M + S)
+    assert check_due() == 1  # the breach (the warning's time is long gone)
+    assert [a.verb for a in sla_rows(assigned_ticket)] == ["sla_breach"]
+    fired = SlaAlert.objects.filter(ticket=assigned_ticket).count()
+    assert Ticket.objects.get(pk=assigned_ticket.pk).priority == Priority.HIGH
+
+    # Alice asks carol for a log file (pending: the clock pauses); carol sends it an hour later
+    # (the ticket reopens: the clock continues from the business time already used).
+    reply(actor=alice_agent, ticket_id=assigned_ticket.pk, body_text="Send a log?", status="pending")
+    frozen.move_to(MONDAY + 9 * 60 * M)
+    reply(actor=None, author_contact=carol_customer, ticket_id=assigned_ticket.pk, body_text="Here")
+    assert Ticket.objects.get(pk=assigned_ticket.pk).status == "open"
+
+    # The resolution target was missed once: nobody is told again, nothing escalates again.
+    for minutes in (1, 2, 10, 60):
+        frozen.move_to(MONDAY + 9 * 60 * M + minutes * M)
+        assert check_due() == 0
+    assert SlaAlert.objects.filter(ticket=assigned_ticket).count() == fired
+    assert [a.verb for a in sla_rows(assigned_ticket)].count("sla_breach") == 1
+    assert Ticket.objects.get(pk=assigned_ticket.pk).priority == Priority.HIGH

@@ -27,6 +27,7 @@ from zabota.core import clock
 from zabota.core.errors import DomainError
 from zabota.notifications.actions import notify
 from zabota.notifications.models import NotificationKind
+from zabota.sla import rules
 from zabota.sla.actions import recompute
 from zabota.sla.models import AlertKind, EscalationAction, EscalationRule, Metric, SlaAlert, TicketClock
 from zabota.tickets.actions import record_event, update_ticket
@@ -113,6 +114,12 @@ def _escalate(ticket: Ticket, policy_id: int | None, metric: str) -> None:
 def _fire(c: TicketClock, now: datetime) -> int:
     fired = 0
     policy_name = c.policy.name if c.policy else ""
+    alerted = {
+        (metric, kind, int(due.timestamp() + 0.5))
+        for metric, kind, due in SlaAlert.objects.filter(ticket_id=c.ticket_id).values_list(
+            "metric", "kind", "due_at"
+        )
+    }
     for metric, warn, due in _active(c):
         if due <= now:
             kind = AlertKind.BREACH
@@ -120,6 +127,8 @@ def _fire(c: TicketClock, now: datetime) -> int:
             kind = AlertKind.WARNING
         else:
             continue
+        if rules.fired(alerted, metric, kind, int(due.timestamp() + 0.5)):
+            continue  # e.g. a resolution target missed before a pause: told once
         # One transaction per alert: if telling people fails, the alert is not recorded either
         # and the next run tries again (escalations' own events go out after this commits).
         with transaction.atomic():

@@ -279,11 +279,25 @@ def compute(f: Facts, book: PolicyBook, now: float, alerted: frozenset[AlertKey]
     for metric, (warn, due) in d.active.items():
         d.due_at = due if d.due_at is None else min(d.due_at, due)
         d.warn_at = warn if d.warn_at is None else min(d.warn_at, warn)
-        if (metric, AlertKind.BREACH, due) in alerted:
+        if fired(alerted, metric, AlertKind.BREACH, due):
             continue
-        if warn < due and (metric, AlertKind.WARNING, due) not in alerted:
+        if warn < due and not fired(alerted, metric, AlertKind.WARNING, due):
             checks.append(warn)
         else:
             checks.append(due)
     d.next_check_at = min(checks) if checks else None
     return d
+
+
+def fired(alerted: frozenset[AlertKey] | set[AlertKey], metric: str, kind: str, due: int) -> bool:
+    """Whether the alert of ``kind`` for ``metric`` due at ``due`` counts as recorded already.
+
+    Response alerts are per due time (each customer message that waits is a new target). The
+    resolution target is one per ticket, but its due time moves every time the clock resumes
+    (pending, then the customer's answer): once warned or breached, it is not again, so a
+    pause never re-notifies people or re-runs the escalation rules.
+    """
+    kinds = {kind, AlertKind.BREACH}
+    if metric == Metric.RESOLUTION:
+        return any(m == metric and k in kinds for m, k, _ in alerted)
+    return any((metric, k, due) in alerted for k in kinds)
