@@ -8,3 +8,4 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         import zabota.routing.listeners  # noqa: F401  (registers event listeners)
+        import zabota.routing.tasks  # noqa: F401  (registers its tasks: `zabota run`'s embedded worker does not autodiscover)

@@ -8,3 +8,4 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         import zabota.sla.listeners  # noqa: F401  (registers event listeners)
+        import zabota.sla.tasks  # noqa: F401  (registers its tasks: `zabota run`'s embedded worker does not autodiscover)

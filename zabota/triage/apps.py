@@ -8,3 +8,4 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         import zabota.triage.listeners  # noqa: F401  (registers event listeners)
+        import zabota.triage.tasks  # noqa: F401  (registers its tasks: `zabota run`'s embedded worker does not autodiscover)
