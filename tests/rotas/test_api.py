@@ -74,3 +74,15 @@ def test_dave_swaps_his_shift_but_not_other_peoples(
 
     assert response.status_code == 200
     assert Shift.objects.get(date=date(2026, 3, 3)).agent_id == dave_collaborator.pk
+
+
+def test_shifts_of_a_range_at_the_ends_of_the_calendar_are_refused_not_crashed(
+    alice_api: Api, duty: Rota
+) -> None:
+    alice_api.client.raise_request_exception = False
+    for params in (
+        {"since": "9999-12-31"},
+        {"since": "9999-12-01", "until": "9999-12-31"},
+        {"since": "0001-01-01", "until": "0001-01-31"},
+    ):
+        assert_error(alice_api.get(f"/rotas/{duty.pk}/shifts", params), 422)

@@ -164,3 +164,21 @@ def test_a_shift_on_a_day_off_is_flagged_on_the_grid(
     page = boss.get(f"/rotas/{duty.pk}/?month=2026-03").content.decode()
 
     assert page.count('class="warning conflict"') == 1
+
+
+def test_junk_on_the_member_and_shift_forms_is_refused_not_a_server_error(
+    boss: Client, duty: Rota, admin: Agent, alice_agent: Agent
+) -> None:
+    boss.raise_request_exception = False
+    # A night rota: a shift of the calendar's last day would end after it.
+    Rota.objects.filter(pk=duty.pk).update(shift_start="22:00", shift_end="06:00")
+
+    response = boss.post(f"/rotas/{duty.pk}/members/99999999999999999999/remove/")
+    assert response.status_code in (302, 404)
+
+    response = boss.post(f"/rotas/{duty.pk}/shifts/", {"day": "9999-12-31", "agent": alice_agent.pk})
+    assert response.status_code == 302
+    assert not Shift.objects.filter(rota=duty).exists()
+
+    duty.refresh_from_db()
+    assert boss.get(f"/rotas/{duty.pk}/{duty.ical_token}.ics").status_code == 200

@@ -29,7 +29,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from zabota.accounts.actions import add_team_member
 from zabota.accounts.models import Agent, Team
 from zabota.core import clock
 from zabota.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -46,6 +45,10 @@ from zabota.rotas.models import (
 )
 from zabota.rotas.planning import Person, check_day, month_days, plan_month
 from zabota.rotas.queries import can_edit, days_off_between
+
+# The days a rota plans (the months ``generate_month`` accepts): a shift beyond them would end
+# after the calendar's last day, and no page or feed could show it.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def _require_editor(actor: Agent, rota: Rota) -> None:
@@ -146,7 +149,7 @@ def add_member(
         member, _created = RotaMember.objects.update_or_create(
             rota=rota, agent=agent, defaults={"seniority": seniority, "technical": technical}
         )
-        add_team_member(team=rota.team, agent=agent)
+        rota.team.members.add(agent)
     return member
 
 
@@ -208,7 +211,7 @@ def generate_month(*, actor: Agent, rota: Rota, year: int, month: int) -> list[s
 
     Replaces the month's generated shifts from today on (see the module docstring)."""
     _require_editor(actor, rota)
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+    if not (FIRST_DAY.year <= year <= LAST_DAY.year and 1 <= month <= 12):
         raise ValidationFailed(_("No such month."), fields={"month": "invalid"})
     days = month_days(year, month)
     first, last = days[0], days[-1]
@@ -324,6 +327,8 @@ def add_shift(*, actor: Agent, rota: Rota, day: date, agent: Agent) -> tuple[Shi
     """Put a member on a day by hand; the shift and the constraints the day now breaks."""
     _require_editor(actor, rota)
     _check_assignable(rota, agent)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed(_("Choose a day between 2000 and 2100."), fields={"day": "range"})
     if _taken(rota, day, agent):
         raise ValidationFailed(_("This person is already on support that day."), fields={"agent": "taken"})
     with transaction.atomic():

@@ -105,6 +105,11 @@ def on_shift(request: HttpRequest, team_id: int = Query(..., ge=1, le=2**31 - 1)
 )
 def list_shifts(request: HttpRequest, rota_id: int, filters: Query[RangeIn]) -> list[dict[str, Any]]:
     rota = _rota(request, rota_id)
+    for value in (filters.since, filters.until):
+        if value is not None and not actions.FIRST_DAY <= value <= actions.LAST_DAY:
+            raise ValidationFailed(
+                f"dates run from {actions.FIRST_DAY} to {actions.LAST_DAY}", fields={"since": "range"}
+            )
     today = actions.today_of(rota)
     since = filters.since or today.replace(day=1)
     until = filters.until or (since.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -58,6 +58,8 @@ from zabota.rotas.stats import leaderboard, tracker
 from zabota.web.auth import agent_required
 from zabota.web.views.settings_common import actor
 
+MAX_ID = 2**63 - 1  # a larger id in a URL can't be a row (the database would refuse to compare)
+
 
 def _rota(request: HttpRequest, rota_id: int) -> Rota:
     try:
@@ -309,6 +311,8 @@ def add_member(request: HttpRequest, rota_id: int) -> HttpResponse:
 @_forbidden_as_403
 def remove_member(request: HttpRequest, rota_id: int, agent_id: int) -> HttpResponse:
     rota = _rota(request, rota_id)
+    if not 1 <= agent_id <= MAX_ID:
+        raise Http404
     return _run(
         request,
         rota,
