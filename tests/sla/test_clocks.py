@@ -274,3 +274,28 @@ def test_an_organization_condition_and_a_tier_change_taken_up_at_once(
     save_organization(actor=admin, organization=Organization.objects.get(name="Globex"), tier="Gold")
     assert clock_of(erin_ticket.pk).policy == gold
     assert clock_of(erin_ticket.pk).first_response_due_at == MONDAY + 20 * M
+
+
+def test_a_requester_who_joins_an_organization_and_its_tier_change_are_taken_up_at_once(
+    frozen: time_machine.Coordinates, standard_policy: Policy, admin: Agent, acme: object, globex: object
+) -> None:
+    from zabota.customers.actions import save_contact, save_organization
+    from zabota.customers.models import Organization, Tier
+
+    gold = make_policy("Gold", first=20, position=1)
+    gold.tiers.add(Tier.objects.get(name="Gold"))
+    # Fay writes from a private address: her ticket has no organization of its own.
+    fay = save_contact(actor=admin, name="Fay Freelancer", emails=["fay@freemail.test"])
+    ticket = open_ticket(fay, "Invoice question")
+    assert ticket.organization_id is None
+    assert clock_of(ticket.pk).policy == standard_policy
+
+    # She joins Globex (no tier yet): the clock reads the requester's organization.
+    globex = Organization.objects.get(name="Globex")
+    save_contact(actor=admin, contact=fay, organization_id=globex.pk)
+    assert clock_of(ticket.pk).policy == standard_policy
+
+    # Globex becomes Gold: Fay's open ticket takes up the Gold policy at once, like Globex's own.
+    save_organization(actor=admin, organization=globex, tier="Gold")
+    assert clock_of(ticket.pk).policy == gold
+    assert clock_of(ticket.pk).first_response_due_at == MONDAY + 20 * M

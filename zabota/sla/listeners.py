@@ -7,6 +7,8 @@ All are idempotent (see ``zabota.sla.actions``).
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from zabota.core.events import subscribe
 from zabota.customers.events import OrganizationTierChanged
 from zabota.sla import actions
@@ -48,8 +50,11 @@ def follow_merge(event: TicketsMerged) -> None:
 @subscribe(OrganizationTierChanged)
 def follow_tier(event: OrganizationTierChanged) -> None:
     """A tier is a policy condition: the organization's unsolved tickets take up their new policy
-    now (a few hundred at most for one organization; ``recompute`` works in chunks)."""
-    ids = Ticket.objects.filter(organization_id=event.organization_id, status__in=UNSOLVED).values_list(
-        "id", flat=True
-    )
+    now (a few hundred at most for one organization; ``recompute`` works in chunks). A ticket
+    without an organization of its own counts its requester's (as the clock's facts do)."""
+    org = event.organization_id
+    ids = Ticket.objects.filter(
+        Q(organization_id=org) | Q(organization__isnull=True, requester__organization_id=org),
+        status__in=UNSOLVED,
+    ).values_list("id", flat=True)
     actions.recompute(list(ids))
