@@ -2,7 +2,9 @@
 
 Locks: ``route_ticket`` locks the team's ``TeamRouting`` row, then the ticket, for the whole
 choice, so two tickets routed at once are chosen one after the other and the second sees the
-first's assignment (loads and the round-robin cursor are read under the lock). On SQLite the
+first's assignment (loads and the round-robin cursor are read under the lock); then the chosen
+agent's ``AgentStatus`` row when they have a capacity, whose load is counted again (another
+team may route to the same person at the same moment). On SQLite the
 IMMEDIATE transaction serialises writers to the same effect.
 """
 
@@ -21,10 +23,11 @@ from zabota.notifications.actions import notify
 from zabota.notifications.models import NotificationKind
 from zabota.routing import queries
 from zabota.routing.choices import HandBackReason, RoutingMode
-from zabota.routing.models import TeamRouting
+from zabota.routing.models import AgentStatus, TeamRouting
 from zabota.routing.queries import (
     Candidate,
     candidates,
+    loads,
     queued_tickets,
     ticket_area,
     ticket_language,
@@ -51,6 +54,17 @@ def choose(cands: list[Candidate], routing: TeamRouting) -> tuple[Candidate, str
         best = min(ordered, key=lambda c: c.load)
         return best, "fewest_open"
     return ordered[0], "next_in_turn"
+
+
+def _has_room(pick: Candidate) -> bool:
+    """Whether the picked agent is still under capacity, counted again under a lock of their
+    status row: capacity is per person across teams, and another team's routing (which holds
+    its own team's lock, not ours) may have just given them a ticket. Teams' rows are always
+    locked before agents' rows, so two routings never wait on each other in a circle."""
+    if pick.capacity is None:
+        return True
+    AgentStatus.objects.select_for_update().filter(agent_id=pick.agent_id).first()
+    return loads([pick.agent_id])[pick.agent_id] < pick.capacity
 
 
 def route_ticket(*, ticket_id: int, exclude: Iterable[int] = (), at: datetime | None = None) -> Agent | None:
@@ -90,9 +104,13 @@ def route_ticket(*, ticket_id: int, exclude: Iterable[int] = (), at: datetime | 
         ):
             return None
         cands = candidates(ticket, routing, at=at, exclude=exclude)
+        while cands:
+            pick, reason = choose(cands, routing)
+            if _has_room(pick):
+                break
+            cands = [c for c in cands if c.agent_id != pick.agent_id]
         if not cands:
             return None
-        pick, reason = choose(cands, routing)
         agent = Agent.objects.get(pk=pick.agent_id)
         try:
             with transaction.atomic():
