@@ -4,6 +4,7 @@ team-per-period rotas."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import date
 
@@ -117,3 +118,17 @@ def test_check_day_names_the_broken_rules() -> None:
 
     assert len(problems) == 3
     assert check_day([Person(1, junior=True, technical=False)]) == []
+
+
+def test_a_big_rota_of_juniors_is_planned_at_once_with_warnings_not_searched_forever() -> None:
+    # A new support class: twenty juniors and two seniors, eight people a day. No group of eight
+    # keeps "never two juniors together"; planning must not try every one of the C(22, 8).
+    juniors = [Person(i, junior=True, name=f"Junior {i}") for i in range(1, 21)]
+    seniors = [Person(21, name="Senior A"), Person(22, name="Senior B")]
+    started = time.monotonic()
+
+    plan = plan_month(year=2026, month=3, people=juniors + seniors, people_per_shift=8)
+
+    assert time.monotonic() - started < 5
+    assert all(len(ids) == 8 for ids in plan.days.values())
+    assert any("Two juniors" in w for w in plan.warnings)

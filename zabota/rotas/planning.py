@@ -10,8 +10,8 @@ have no day off on any of the period's working days and who are not already fixe
 order is fairness: fewest shift days so far (this year on this rota, plus those planned in
 this run) first; ties go to whoever was on support longest ago, then to the lowest id (so the
 result is deterministic). Among the combinations in that order the first one that keeps every
-constraint wins; when none does, the fairest one is taken and a warning says which constraint
-broke. When too few people are free, the period gets fewer and a warning.
+constraint wins (among the first ``MAX_GROUPS``); when none does, the fairest one is taken and a
+warning says which constraint broke. When too few people are free, the period gets fewer and a warning.
 
 **Constraints** (``check_day``), for a shift of two or more people:
 - never two juniors together;
@@ -32,6 +32,9 @@ from datetime import date, timedelta
 from django.utils.translation import gettext as _
 
 JUNIOR = "junior"
+# Groups tried per period before taking the fairest with a warning: the fairest groups come
+# first, and trying all of them grows as C(people, places) (eight of twenty-two: 320,000 a day).
+MAX_GROUPS = 2_000
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,9 @@ def plan_month(
                     % {"day": chunk[0], "free": len(free), "need": need}
                 )
             else:
-                options = itertools.combinations(free, need)
+                # Fairest first; a bounded search (see MAX_GROUPS) so that a rota where no
+                # group keeps the rules never tries every combination of its people.
+                options = itertools.islice(itertools.combinations(free, need), MAX_GROUPS)
                 chosen = next((c for c in options if _group_ok(pinned_people + c)), ())
                 if not chosen:
                     chosen = tuple(free[:need])
