@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tests.sla.conftest import MONDAY
+from tests.sla.conftest import MONDAY, make_policy
 from tests.support import make_agent, open_ticket
 from zabota.accounts.models import Agent, Team
 from zabota.customers.models import Contact
@@ -271,3 +271,28 @@ def test_a_resolution_breach_fires_once_even_when_the_ticket_waits_on_the_custom
     assert SlaAlert.objects.filter(ticket=assigned_ticket).count() == fired
     assert [a.verb for a in sla_rows(assigned_ticket)].count("sla_breach") == 1
     assert Ticket.objects.get(pk=assigned_ticket.pk).priority == Priority.HIGH
+
+
+def test_raising_the_priority_on_a_breach_does_not_breach_again_under_the_stricter_policy(
+    frozen: time_machine.Coordinates, assigned_ticket: Ticket, standard_policy: Policy
+) -> None:
+    # High-priority tickets get a first response in 30 minutes; both policies raise the priority
+    # one step on a breach.
+    high = make_policy("High priority", first=30, position=1, priorities=[int(Priority.HIGH)])
+    for policy in (standard_policy, high):
+        EscalationRule.objects.create(policy=policy, action=EscalationAction.RAISE_PRIORITY)
+
+    frozen.move_to(DUE + S)
+    assert check_due() == 1  # the first response is late: Normal -> High
+    ticket = Ticket.objects.get(pk=assigned_ticket.pk)
+    assert ticket.priority == Priority.HIGH
+    assert TicketClock.objects.get(ticket=ticket).policy == high
+
+    # Under the High policy the same first response was due long ago: still the one breach,
+    # told once; the ticket doesn't climb to Urgent on its own a minute later.
+    for minutes in (1, 2, 3):
+        frozen.move_to(DUE + minutes * M + S)
+        assert check_due() == 0
+    ticket = Ticket.objects.get(pk=assigned_ticket.pk)
+    assert ticket.priority == Priority.HIGH
+    assert [a.verb for a in sla_rows(ticket)] == ["sla_breach"]

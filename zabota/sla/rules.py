@@ -292,12 +292,17 @@ def compute(f: Facts, book: PolicyBook, now: float, alerted: frozenset[AlertKey]
 def fired(alerted: frozenset[AlertKey] | set[AlertKey], metric: str, kind: str, due: int) -> bool:
     """Whether the alert of ``kind`` for ``metric`` due at ``due`` counts as recorded already.
 
-    Response alerts are per due time (each customer message that waits is a new target). The
-    resolution target is one per ticket, but its due time moves every time the clock resumes
-    (pending, then the customer's answer): once warned or breached, it is not again, so a
-    pause never re-notifies people or re-runs the escalation rules.
+    Next-response alerts are per due time (each customer message that waits is a new target).
+    The first response and the resolution are one target per ticket whose due time still moves:
+    the resolution's every time its clock resumes (pending, then the customer's answer), both
+    when the policy changes (an escalation raising the priority picks a stricter one). Once
+    warned or breached they are not again, so neither a pause nor an escalation re-notifies
+    people or re-runs the escalation rules.
     """
     kinds = {kind, AlertKind.BREACH}
-    if metric == Metric.RESOLUTION:
+    if metric in ONCE_PER_TICKET:
         return any(m == metric and k in kinds for m, k, _ in alerted)
     return any((metric, k, due) in alerted for k in kinds)
+
+
+ONCE_PER_TICKET = frozenset({Metric.FIRST_RESPONSE, Metric.RESOLUTION})
