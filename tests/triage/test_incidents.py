@@ -219,3 +219,17 @@ def test_the_assignee_of_an_affected_ticket_is_told_a_reply_went_out(
     told = Notification.objects.filter(kind=NotificationKind.INCIDENT)
     assert [(n.agent_id, n.ticket_id) for n in told] == [(admin.pk, affected[0].pk)]
     assert told[0].message.body_text == "Update one"  # type: ignore[union-attr]
+
+
+def test_a_restricted_incident_keeps_its_subject_from_the_linked_tickets_timeline(
+    sam_security: Agent, security_ticket: Ticket, outage: Ticket, alice_api: Any
+) -> None:
+    # Sam (Security) files the breach as an incident and links Support's login ticket to it.
+    mark_incident(actor=sam_security, ticket_id=security_ticket.pk)
+    link_tickets(actor=sam_security, incident_ticket_id=security_ticket.pk, ticket_ids=[outage.pk])
+
+    # Alice reads the Support ticket: she learns it is part of an incident, not what Security
+    # wrote about it.
+    body = alice_api.get(f"/tickets/{outage.pk}").content.decode()
+    assert "incident_linked" in body
+    assert security_ticket.subject not in body

@@ -147,7 +147,9 @@ def link_tickets(*, actor: Agent, incident_ticket_id: int, ticket_ids: Sequence[
                 )
         except IntegrityError as exc:  # linked elsewhere at the same moment: the caller may retry
             raise ValidationFailed("a ticket was linked by someone else meanwhile; try again") from exc
-        after = {"incident": incident.ticket.number, "subject": incident.ticket.subject}
+        # The number only: an agent who sees a linked ticket may not see the incident's own
+        # (a restricted team's) ticket, and the timeline's data is in the API.
+        after = {"incident": incident.ticket.number}
         for tid in fresh:
             record_event(ticket_id=tid, verb="incident_linked", after=after, actor=actor)
         if fresh:
