@@ -233,3 +233,18 @@ def test_a_restricted_incident_keeps_its_subject_from_the_linked_tickets_timelin
     body = alice_api.get(f"/tickets/{outage.pk}").content.decode()
     assert "incident_linked" in body
     assert security_ticket.subject not in body
+
+
+def test_an_incident_ticket_merged_into_another_is_no_longer_ongoing(
+    alice_agent: Agent, outage: Ticket, committed: Any
+) -> None:
+    from zabota.tickets.actions import merge_tickets
+    from zabota.triage.models import Incident
+
+    mark_incident(actor=alice_agent, ticket_id=outage.pk)
+    # Carol reported the outage twice: Alice merges the incident ticket into the other report.
+    again = open_ticket(outage.requester, "Login still down", "Any news?", team=outage.team)
+    committed(merge_tickets, actor=alice_agent, source_id=outage.pk, target_id=again.pk)
+
+    assert reload(outage).status == Status.CLOSED
+    assert Incident.objects.get(ticket=outage).resolved_at is not None

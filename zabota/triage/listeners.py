@@ -1,14 +1,15 @@
 """Reactions of this context to ticket events (registered by the AppConfig), after commit.
 
 - ``TicketCreated``: the priority rules set the new ticket's priority and say why on its timeline.
-- ``TicketChanged`` with a status change: an incident ticket's ``resolved_at`` follows it.
+- ``TicketChanged`` with a status change: an incident ticket's ``resolved_at`` follows it; so
+  does ``TicketsMerged`` (the merged ticket is closed).
 - ``IncidentUpdateQueued``: a task posts the update on every affected ticket.
 """
 
 from __future__ import annotations
 
 from zabota.core.events import subscribe
-from zabota.tickets.events import TicketChanged, TicketCreated
+from zabota.tickets.events import TicketChanged, TicketCreated, TicketsMerged
 from zabota.triage.events import IncidentUpdateQueued
 from zabota.triage.models import Incident
 
@@ -26,6 +27,15 @@ def incident_status(event: TicketChanged) -> None:
         from zabota.triage.actions import note_incident_status
 
         note_incident_status(ticket_id=event.ticket_id)
+
+
+@subscribe(TicketsMerged)
+def merged_incident(event: TicketsMerged) -> None:
+    # A merge closes the source without a TicketChanged: an incident on it is over.
+    if Incident.objects.filter(ticket_id=event.source_id).exists():
+        from zabota.triage.actions import note_incident_status
+
+        note_incident_status(ticket_id=event.source_id)
 
 
 @subscribe(IncidentUpdateQueued)
