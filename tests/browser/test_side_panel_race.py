@@ -46,3 +46,30 @@ def test_a_stale_live_refresh_never_undoes_a_change_just_made(browse: Browse, se
     expect(page.locator("#ticket-status")).to_contain_text("Pending")
     expect(page.locator("#properties select[name=status]")).to_have_value("pending")
     assert server.api("admin").get(f"/tickets/{t['id']}")["status"] == "pending"
+
+
+def test_a_status_picked_right_after_a_live_refresh_is_saved(browse: Browse, server: Server) -> None:
+    """The moment after a live refresh has swapped in a new panel: htmx used to wire the new
+    form 20 ms later (its settle delay), so a status picked in between was never sent. The
+    change here is made in the very next task after the swap, the earliest a person could."""
+    t = new_ticket(server, f"Settle window {uid()}")
+    page = browse.page("alice")
+    page.goto(f"/tickets/{t['number']}/")
+    expect(page.locator("#ticket-status")).to_contain_text("New")
+    page.evaluate(
+        """() => {
+          document.body.addEventListener("htmx:afterSwap", function once(event) {
+            if (!event.detail.elt || event.detail.elt.id !== "ticket-side") return;
+            document.body.removeEventListener("htmx:afterSwap", once);
+            setTimeout(function () {
+              const select = document.querySelector("#properties select[name=status]");
+              select.value = "pending";
+              select.dispatchEvent(new Event("change", { bubbles: true }));
+            }, 0);
+          });
+          document.body.dispatchEvent(new CustomEvent("ticket-refresh"));
+        }"""
+    )
+    expect(page.locator("#ticket-status")).to_contain_text("Pending")
+    page.reload()
+    expect(page.locator("#ticket-status")).to_contain_text("Pending")
