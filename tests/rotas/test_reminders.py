@@ -78,3 +78,19 @@ def test_paused_rotas_and_deactivated_people_get_no_reminder(
     Rota.objects.filter(pk=duty.pk).update(is_active=False)
 
     assert run(at(2, 10)) == 0
+
+
+def test_a_stretch_of_days_on_support_is_reminded_once_before_it_starts(
+    duty: Rota, admin: Agent, alice_agent: Agent, dave_collaborator: Agent
+) -> None:
+    # Alice is on support Tuesday to Thursday (a team-per-period rota writes a row a day).
+    for day in (3, 4, 5):
+        add_shift(actor=admin, rota=duty, day=date(2026, 3, day), agent=alice_agent)
+    add_shift(actor=admin, rota=duty, day=date(2026, 3, 4), agent=dave_collaborator)
+
+    assert run(at(2, 10)) == 1  # Monday: "tomorrow you are on support"
+    assert run(at(3, 10)) == 1  # Tuesday: only Dave, who starts on Wednesday
+    assert run(at(4, 10)) == 0  # Wednesday: Alice is on support already
+    assert sorted(m.to[0] for m in OutboundEmail.objects.all()) == sorted(
+        [alice_agent.email, dave_collaborator.email]
+    )

@@ -1,7 +1,9 @@
 """The email the day before a shift (``send_reminders``, run hourly by ``zabota.config.tasks``).
 
 A shift of local date D is reminded on D - 1 in the rota's time zone, by the first hourly run
-at or after ``REMIND_AT`` (10:00 local time, so nobody is woken up at midnight). Each shift is claimed with a conditional UPDATE on
+at or after ``REMIND_AT`` (10:00 local time, so nobody is woken up at midnight), unless the
+person is on the same rota on D - 1 already: a stretch of days (a team's fortnight is a row a
+day) gets one reminder, before it starts. Each shift is claimed with a conditional UPDATE on
 ``reminded_at`` inside the transaction that writes the outbox row, so overlapping runs send it
 once; the outbox retries a failed send. Changing a shift's person clears ``reminded_at`` so the
 new person is reminded too. The mail is in the agent's language (their locale, else the site's).
@@ -13,6 +15,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.formats import date_format
@@ -33,10 +36,11 @@ def due_shift_ids(now: datetime) -> list[int]:
         if local.time() < REMIND_AT:
             continue
         tomorrow = local.date() + timedelta(days=1)
+        on_today = Shift.objects.filter(rota=rota, date=local.date(), agent_id=OuterRef("agent_id"))
         ids.extend(
-            Shift.objects.filter(
-                rota=rota, date=tomorrow, reminded_at__isnull=True, agent__is_active=True
-            ).values_list("pk", flat=True)
+            Shift.objects.filter(rota=rota, date=tomorrow, reminded_at__isnull=True, agent__is_active=True)
+            .exclude(Exists(on_today))
+            .values_list("pk", flat=True)
         )
     return ids
 
