@@ -296,3 +296,39 @@ def test_raising_the_priority_on_a_breach_does_not_breach_again_under_the_strict
     ticket = Ticket.objects.get(pk=assigned_ticket.pk)
     assert ticket.priority == Priority.HIGH
     assert [a.verb for a in sla_rows(ticket)] == ["sla_breach"]
+
+
+def test_a_late_next_response_escalated_to_a_stricter_policy_is_breached_once(
+    frozen: time_machine.Coordinates,
+    assigned_ticket: Ticket,
+    standard_policy: Policy,
+    alice_agent: Agent,
+    carol_customer: Contact,
+) -> None:
+    high = make_policy("High priority", next_=30, position=1, priorities=[int(Priority.HIGH)])
+    for policy in (standard_policy, high):
+        EscalationRule.objects.create(
+            policy=policy, metric=Metric.NEXT_RESPONSE, action=EscalationAction.RAISE_PRIORITY
+        )
+    reply(actor=alice_agent, ticket_id=assigned_ticket.pk, body_text="Try again now?")
+    frozen.move_to(MONDAY + 10 * M)
+    reply(actor=None, author_contact=carol_customer, ticket_id=assigned_ticket.pk, body_text="Still broken")
+
+    # Nobody answers within the standard two hours: Normal -> High.
+    frozen.move_to(MONDAY + 130 * M + S)
+    check_due()
+    assert Ticket.objects.get(pk=assigned_ticket.pk).priority == Priority.HIGH
+    for minutes in (1, 2, 3):
+        frozen.move_to(MONDAY + (130 + minutes) * M + S)
+        check_due()
+    ticket = Ticket.objects.get(pk=assigned_ticket.pk)
+    assert ticket.priority == Priority.HIGH
+    assert [a.verb for a in sla_rows(ticket)].count("sla_breach") == 1
+
+    # Alice answers; Carol writes again and waits too long again: a new breach, told again.
+    reply(actor=alice_agent, ticket_id=ticket.pk, body_text="Fixed?")
+    frozen.move_to(MONDAY + 200 * M)
+    reply(actor=None, author_contact=carol_customer, ticket_id=ticket.pk, body_text="No")
+    frozen.move_to(MONDAY + 231 * M)
+    check_due()
+    assert [a.verb for a in sla_rows(ticket)].count("sla_breach") == 2

@@ -127,7 +127,8 @@ def _fire(c: TicketClock, now: datetime) -> int:
             kind = AlertKind.WARNING
         else:
             continue
-        if rules.fired(alerted, metric, kind, int(due.timestamp() + 0.5)):
+        since = c.awaiting_since.timestamp() if c.awaiting_since else None
+        if rules.fired(alerted, metric, kind, int(due.timestamp() + 0.5), since):
             continue  # e.g. a resolution target missed before a pause: told once
         # One transaction per alert: if telling people fails, the alert is not recorded either
         # and the next run tries again (escalations' own events go out after this commits).

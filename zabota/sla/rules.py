@@ -279,9 +279,9 @@ def compute(f: Facts, book: PolicyBook, now: float, alerted: frozenset[AlertKey]
     for metric, (warn, due) in d.active.items():
         d.due_at = due if d.due_at is None else min(d.due_at, due)
         d.warn_at = warn if d.warn_at is None else min(d.warn_at, warn)
-        if fired(alerted, metric, AlertKind.BREACH, due):
+        if fired(alerted, metric, AlertKind.BREACH, due, f.awaiting_since):
             continue
-        if warn < due and not fired(alerted, metric, AlertKind.WARNING, due):
+        if warn < due and not fired(alerted, metric, AlertKind.WARNING, due, f.awaiting_since):
             checks.append(warn)
         else:
             checks.append(due)
@@ -289,20 +289,31 @@ def compute(f: Facts, book: PolicyBook, now: float, alerted: frozenset[AlertKey]
     return d
 
 
-def fired(alerted: frozenset[AlertKey] | set[AlertKey], metric: str, kind: str, due: int) -> bool:
+def fired(
+    alerted: frozenset[AlertKey] | set[AlertKey],
+    metric: str,
+    kind: str,
+    due: int,
+    awaiting_since: float | None = None,
+) -> bool:
     """Whether the alert of ``kind`` for ``metric`` due at ``due`` counts as recorded already.
 
-    Next-response alerts are per due time (each customer message that waits is a new target).
     The first response and the resolution are one target per ticket whose due time still moves:
-    the resolution's every time its clock resumes (pending, then the customer's answer), both
-    when the policy changes (an escalation raising the priority picks a stricter one). Once
-    warned or breached they are not again, so neither a pause nor an escalation re-notifies
-    people or re-runs the escalation rules.
+    the resolution's every time its clock resumes (pending, then the customer's answer), and
+    both whenever the policy changes (an escalation raising the priority picks a stricter one).
+    Once warned or breached they are not again. A next response is a target per customer message
+    waiting (``awaiting_since``): breached once per wait, a breach due after the wait began
+    being this wait's (an earlier wait's breach was answered before this one began). So neither
+    a pause nor an escalation re-notifies people or re-runs the escalation rules.
     """
     kinds = {kind, AlertKind.BREACH}
     if metric in ONCE_PER_TICKET:
         return any(m == metric and k in kinds for m, k, _ in alerted)
-    return any((metric, k, due) in alerted for k in kinds)
+    if any((metric, k, due) in alerted for k in kinds):
+        return True
+    return awaiting_since is not None and any(
+        m == metric and k == AlertKind.BREACH and d > awaiting_since for m, k, d in alerted
+    )
 
 
 ONCE_PER_TICKET = frozenset({Metric.FIRST_RESPONSE, Metric.RESOLUTION})
