@@ -299,3 +299,22 @@ def test_a_requester_who_joins_an_organization_and_its_tier_change_are_taken_up_
     save_organization(actor=admin, organization=globex, tier="Gold")
     assert clock_of(ticket.pk).policy == gold
     assert clock_of(ticket.pk).first_response_due_at == MONDAY + 20 * M
+
+
+def test_a_merged_duplicate_waiting_for_an_answer_starts_the_targets_next_response_clock(
+    frozen: time_machine.Coordinates, standard_policy: Policy, carol_customer: Contact, alice_agent: Agent
+) -> None:
+    from zabota.tickets.actions import merge_tickets
+
+    target = open_ticket(carol_customer, "Login broken")
+    reply(actor=alice_agent, ticket_id=target.pk, body_text="Clear your cookies?")
+    assert clock_of(target.pk).awaiting_since is None
+    # An hour later Carol writes a new email instead of replying; Alice merges it into the first.
+    frozen.move_to(MONDAY + 60 * M)
+    duplicate = open_ticket(carol_customer, "Login still broken", "Cookies cleared, still broken.")
+    merge_tickets(actor=alice_agent, source_id=duplicate.pk, target_id=target.pk)
+
+    # Carol's message now waits on the target: its next response clock runs from it.
+    clock = clock_of(target.pk)
+    assert clock.awaiting_since == MONDAY + 60 * M
+    assert clock.next_response_due_at == MONDAY + 60 * M + 120 * M

@@ -384,6 +384,27 @@ def message_added(*, ticket_id: int, message_id: int) -> None:
     recompute([ticket_id])
 
 
+def messages_moved(ticket_id: int) -> None:
+    """Messages were moved onto this ticket (a merge): after our first response, the customer
+    waits from their oldest public message after our last public reply, wherever it was
+    written; the next response clock follows (none waiting: it stops)."""
+    ensure_clocks([ticket_id])
+    replies = Message.objects.filter(ticket_id=ticket_id, kind=MessageKind.REPLY)
+    last_ours = (
+        replies.filter(author_agent__isnull=False)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+    ).first()
+    waiting = replies.filter(author_agent__isnull=True, author_contact__isnull=False)
+    if last_ours is not None:
+        waiting = waiting.filter(created_at__gt=last_ours)
+    since = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    TicketClock.objects.filter(ticket_id=ticket_id, first_response_at__isnull=False).update(
+        awaiting_since=since
+    )
+    recompute([ticket_id])
+
+
 def ticket_changed(ticket_id: int) -> None:
     """A field changed: bring the resolution clock in step with the status, pick the policy
     again and recompute. Team and assignee changes change nothing here (hand-offs keep the

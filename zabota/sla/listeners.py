@@ -42,9 +42,10 @@ def follow_changes(event: TicketChanged) -> None:
 
 @subscribe(TicketsMerged)
 def follow_merge(event: TicketsMerged) -> None:
-    # The source is closed now (its clock stops); the target keeps its own facts.
+    # The source is closed now (its clock stops). The target keeps its own first response and
+    # resolution clocks, but the customer's messages moved onto it may be waiting for an answer.
     actions.ticket_changed(event.source_id)
-    actions.ticket_changed(event.target_id)
+    actions.messages_moved(event.target_id)
 
 
 @subscribe(OrganizationTierChanged)
