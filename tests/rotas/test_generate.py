@@ -73,6 +73,21 @@ def test_adding_someone_to_the_rota_puts_them_on_its_team(
     assert support_team.members.filter(pk=jun.pk).exists()
 
 
+def test_moving_the_rota_to_another_team_puts_its_people_on_that_team(
+    duty: Rota, admin: Agent, dave_collaborator: Agent, security_team: Team
+) -> None:
+    from dataclasses import asdict
+
+    from zabota.rotas.actions import RotaInput, save_rota
+
+    fields = {f: getattr(duty, f) for f in asdict(RotaInput(name="", team_id=0)) if f != "team_id"}
+    # The developers now cover the (restricted) Security team's tickets instead: the people on
+    # shift must be able to see and be assigned them, as when they were added to the rota.
+    save_rota(actor=admin, rota=duty, data=RotaInput(**fields, team_id=security_team.pk))
+
+    assert security_team.members.filter(pk=dave_collaborator.pk).exists()
+
+
 def test_regenerating_keeps_manual_shifts_and_the_past(
     duty: Rota, admin: Agent, alice_agent: Agent, dave_collaborator: Agent
 ) -> None:

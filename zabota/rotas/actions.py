@@ -122,6 +122,8 @@ def save_rota(*, actor: Agent, data: RotaInput, rota: Rota | None = None) -> Rot
             for key, value in values.items():
                 setattr(rota, key, value)
             rota.save()
+            # Its people join the (new) team, as when they were added (tickets can be assigned).
+            team.members.add(*RotaMember.objects.filter(rota=rota).values_list("agent_id", flat=True))
     return rota
 
 
