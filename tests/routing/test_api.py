@@ -119,3 +119,16 @@ def test_an_agent_may_set_their_own_status_on_their_row_but_not_their_capacity(
 ) -> None:
     assert alice_api.put(f"/routing/agents/{alice_agent.pk}", {"status": "away"}).status_code == 200
     assert alice_api.put(f"/routing/agents/{alice_agent.pk}", {"capacity": 100}).status_code == 403
+
+
+def test_the_teams_list_shows_only_the_teams_one_may_see_as_the_team_page_does(
+    admin_api: Api, bob_api: Api, dave_api: Api, support_team: Team, billing_team: Team, security_team: Team
+) -> None:
+    def names(api: Api) -> set[str]:
+        return {row["team"] for row in api.get("/routing/teams").json()}
+
+    assert names(admin_api) == {support_team.name, billing_team.name, security_team.name}
+    # Bob works in Billing (and is not on the restricted Security team).
+    assert names(bob_api) == {support_team.name, billing_team.name}
+    # Dave is a developer on Support's duty: his own team only.
+    assert names(dave_api) == {support_team.name}

@@ -20,7 +20,7 @@ from zabota.accounts.models import Agent, Team
 from zabota.core.errors import NotFound
 from zabota.core.schemas import Out
 from zabota.routing import actions
-from zabota.routing.queries import AgentState, loads, state_of, states_of, teams_with_routing
+from zabota.routing.queries import AgentState, loads, state_of, states_of, teams_visible_to
 
 router = Router(tags=["routing"])
 
@@ -146,7 +146,8 @@ def set_agent_routing(request: HttpRequest, agent_id: int, payload: AgentRouting
 
 @router.get("/routing/teams", response=list[TeamRoutingOut], summary="Teams' routing settings")
 def team_settings(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_team(t) for t in teams_with_routing()]
+    # The teams the Team page shows this agent: a restricted team is nobody else's business.
+    return [_team(t) for t in teams_visible_to(actor(request))]
 
 
 @router.put("/routing/teams/{team_id}", response=TeamRoutingOut, summary="Set a team's routing (admins)")
