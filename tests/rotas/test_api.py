@@ -57,6 +57,7 @@ def test_who_is_on_shift_now(
     assert billing["restricted"] is False
 
 
+@time_machine.travel(FEB_END, tick=False)
 def test_dave_swaps_his_shift_but_not_other_peoples(
     dave_api: Api, duty: Rota, admin: Agent, alice_agent: Agent, dave_collaborator: Agent, jun: Agent
 ) -> None:

@@ -3,9 +3,10 @@ warnings when a swap breaks a rule."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 
 from tests.support import make_agent
 from zabota.accounts.models import Agent
@@ -15,6 +16,7 @@ from zabota.rotas.actions import add_day_off, add_member, add_shift, change_shif
 from zabota.rotas.models import Rota, Seniority, Shift, ShiftLog
 
 MON, TUE = date(2026, 3, 2), date(2026, 3, 3)
+FEB_END = datetime(2026, 2, 27, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -63,6 +65,7 @@ def test_an_agent_may_not_edit_the_rota(
         add_member(actor=alice_agent, rota=duty, agent=jun)
 
 
+@time_machine.travel(FEB_END, tick=False)
 def test_alice_swaps_her_monday_for_daves_tuesday_and_both_see_it(
     duty: Rota, week: tuple[Shift, Shift], alice_agent: Agent, dave_collaborator: Agent
 ) -> None:
@@ -132,3 +135,20 @@ def test_two_shifts_of_the_same_day_cannot_be_swapped(
 
     with pytest.raises(ValidationFailed):
         swap_shifts(actor=admin, rota=duty, shift_id=first.pk, other_shift_id=second.pk)
+
+
+def test_a_day_on_support_that_is_over_is_not_swapped_away_by_its_people(
+    duty: Rota, week: tuple[Shift, Shift], admin: Agent, alice_agent: Agent, dave_collaborator: Agent
+) -> None:
+    # Tuesday evening: Alice's Monday is done. Swapping it for Dave's Tuesday would give her
+    # Dave's day on the tracker and Dave a day he can no longer do.
+    with time_machine.travel(datetime(2026, 3, 3, 16, tzinfo=UTC), tick=False):
+        with pytest.raises(ValidationFailed):
+            swap_shifts(actor=alice_agent, rota=duty, shift_id=week[0].pk, other_shift_id=week[1].pk)
+        with pytest.raises(ValidationFailed):
+            swap_shifts(actor=dave_collaborator, rota=duty, shift_id=week[1].pk, other_shift_id=week[0].pk)
+        assert Shift.objects.get(date=MON).agent_id == alice_agent.pk
+
+        # The admin may still put the record straight.
+        swap_shifts(actor=admin, rota=duty, shift_id=week[0].pk, other_shift_id=week[1].pk)
+    assert Shift.objects.get(date=MON).agent_id == dave_collaborator.pk

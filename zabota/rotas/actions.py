@@ -409,15 +409,22 @@ def change_shift(*, actor: Agent, rota: Rota, shift_id: int, agent: Agent) -> tu
 
 def swap_shifts(*, actor: Agent, rota: Rota, shift_id: int, other_shift_id: int) -> list[str]:
     """Two people exchange their shifts (on different days). Allowed to the rota's editors and to
-    either person; both are told by email (not the one who did it). Breaking a constraint (a day
+    either person (for days not over yet); both are told by email (not the one who did it). Breaking a constraint (a day
     off, two juniors...) is allowed with the warnings returned and logged."""
     if shift_id == other_shift_id:
         raise ValidationFailed(_("Choose two different shifts."), fields={"other_shift": "same"})
     with transaction.atomic():
         first = _get_shift(rota, shift_id, lock=True)
         second = _get_shift(rota, other_shift_id, lock=True)
-        if not (can_edit(actor, rota) or actor.pk in (first.agent_id, second.agent_id)):
+        editor = can_edit(actor, rota)
+        if not (editor or actor.pk in (first.agent_id, second.agent_id)):
             raise PermissionDenied(_("You may swap only your own shifts."))
+        if not editor and min(first.date, second.date) < today_of(rota):
+            # A day that is over stays whose it was (the tracker counts it); editors may still
+            # correct the record.
+            raise ValidationFailed(
+                _("A day that is over cannot be swapped; ask the team lead."), fields={"other_shift": "past"}
+            )
         if first.date == second.date:
             raise ValidationFailed(_("Both shifts are on the same day."), fields={"other_shift": "same_day"})
         if first.agent_id == second.agent_id:
