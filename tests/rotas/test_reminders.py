@@ -94,3 +94,20 @@ def test_a_stretch_of_days_on_support_is_reminded_once_before_it_starts(
     assert sorted(m.to[0] for m in OutboundEmail.objects.all()) == sorted(
         [alice_agent.email, dave_collaborator.email]
     )
+
+
+def test_planning_the_month_again_does_not_remind_the_same_person_twice(duty: Rota, admin: Agent) -> None:
+    from zabota.rotas.actions import generate_month
+
+    with time_machine.travel(at(1, 11), tick=False):  # Sunday 1 March, 11:00 in Moscow
+        generate_month(actor=admin, rota=duty, year=2026, month=3)
+    assert run(at(1, 11)) == 1  # tomorrow's person
+    monday = Shift.objects.get(date=date(2026, 3, 2))
+
+    # The lead plans the month once more that afternoon; Monday's person stays the same.
+    with time_machine.travel(at(1, 15), tick=False):
+        generate_month(actor=admin, rota=duty, year=2026, month=3)
+    assert Shift.objects.get(date=date(2026, 3, 2)).agent_id == monday.agent_id
+
+    assert run(at(1, 16)) == 0
+    assert OutboundEmail.objects.count() == 1

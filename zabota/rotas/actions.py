@@ -262,9 +262,19 @@ def generate_month(*, actor: Agent, rota: Rota, year: int, month: int) -> list[s
             fixed=fixed,
             start=start,
         )
-        Shift.objects.filter(rota=rota).filter(replaced).delete()
+        old = Shift.objects.filter(rota=rota).filter(replaced)
+        # Whoever keeps their day keeps its reminder: nobody is told "tomorrow" twice.
+        reminded = {(d, a): at for d, a, at in old.values_list("date", "agent_id", "reminded_at") if at}
+        old.delete()
         rows = [
-            Shift(rota=rota, agent_id=agent_id, date=day, is_generated=True, created_by=actor)
+            Shift(
+                rota=rota,
+                agent_id=agent_id,
+                date=day,
+                is_generated=True,
+                created_by=actor,
+                reminded_at=reminded.get((day, agent_id)),
+            )
             for day, agent_ids in sorted(plan.days.items())
             for agent_id in agent_ids
             if agent_id not in fixed.get(day, [])
