@@ -141,3 +141,14 @@ def test_the_customer_never_sees_the_sla(
         assert client.get(path).status_code == 200
         for word in ("sla-", "Gold care", "breach", "overdue", "First response"):
             assert word not in html, (path, word)
+
+
+def test_the_tier_badge_takes_the_tiers_colour(
+    client: Client, gold_ticket: Ticket, alice_agent: Agent
+) -> None:
+    # The ticket page's script paints `.tier-badge[data-color]`; the panel's badge carried
+    # `data-tier-color` (the inbox's attribute), so Platinum and Gold stayed grey here.
+    assert gold_ticket.organization is not None and gold_ticket.organization.tier is not None
+    color = gold_ticket.organization.tier.color
+    html = panel(client, alice_agent, gold_ticket)
+    assert f'id="sla-tier" data-color="{color}"' in html
