@@ -363,7 +363,7 @@ def add_shift(*, actor: Agent, rota: Rota, day: date, agent: Agent) -> tuple[Shi
 def _get_shift(rota: Rota, shift_id: int, *, lock: bool = False) -> Shift:
     qs = Shift.objects.filter(rota=rota, pk=shift_id).select_related("agent")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))  # the shift only, not its agent
     shift = qs.first()
     if shift is None:
         raise NotFound(_("No such shift."))
@@ -424,8 +424,10 @@ def swap_shifts(*, actor: Agent, rota: Rota, shift_id: int, other_shift_id: int)
     if shift_id == other_shift_id:
         raise ValidationFailed(_("Choose two different shifts."), fields={"other_shift": "same"})
     with transaction.atomic():
-        first = _get_shift(rota, shift_id, lock=True)
-        second = _get_shift(rota, other_shift_id, lock=True)
+        # Locked in id order, so two opposite swaps of the same pair wait for each other
+        # instead of deadlocking.
+        locked = {i: _get_shift(rota, i, lock=True) for i in sorted((shift_id, other_shift_id))}
+        first, second = locked[shift_id], locked[other_shift_id]
         editor = can_edit(actor, rota)
         if not (editor or actor.pk in (first.agent_id, second.agent_id)):
             raise PermissionDenied(_("You may swap only your own shifts."))
