@@ -301,6 +301,24 @@ def test_a_requester_who_joins_an_organization_and_its_tier_change_are_taken_up_
     assert clock_of(ticket.pk).first_response_due_at == MONDAY + 20 * M
 
 
+def test_a_requester_who_joins_a_gold_organization_gets_its_policy_at_once(
+    frozen: time_machine.Coordinates, standard_policy: Policy, admin: Agent, acme: object
+) -> None:
+    from zabota.customers.actions import save_contact
+    from zabota.customers.models import Organization, Tier
+
+    gold = make_policy("Gold", first=20, position=1)
+    gold.tiers.add(Tier.objects.get(name="Gold"))
+    fay = save_contact(actor=admin, name="Fay Freelancer", emails=["fay@freemail.test"])
+    ticket = open_ticket(fay, "Invoice question")
+    assert clock_of(ticket.pk).policy == standard_policy
+
+    # Fay's contract moves under Acme, a Gold customer: her open ticket follows at once.
+    save_contact(actor=admin, contact=fay, organization_id=Organization.objects.get(name="Acme").pk)
+    assert clock_of(ticket.pk).policy == gold
+    assert clock_of(ticket.pk).first_response_due_at == MONDAY + 20 * M
+
+
 def test_a_merged_duplicate_waiting_for_an_answer_starts_the_targets_next_response_clock(
     frozen: time_machine.Coordinates, standard_policy: Policy, carol_customer: Contact, alice_agent: Agent
 ) -> None:

@@ -15,7 +15,7 @@ from zabota.accounts.models import Agent
 from zabota.core import clock
 from zabota.core.errors import Conflict, PermissionDenied, ValidationFailed
 from zabota.core.events import publish
-from zabota.customers.events import ContactChanged, OrganizationTierChanged
+from zabota.customers.events import ContactChanged, ContactOrganizationChanged, OrganizationTierChanged
 from zabota.customers.models import (
     AttributeDefinition,
     AttributeTarget,
@@ -293,6 +293,7 @@ def save_contact(
     with transaction.atomic():
         c = contact or Contact()
         searchable_before = (c.name, _email_set(c)) if c.pk else None
+        organization_before = c.organization_id if c.pk else _UNSET
         if name is not None:
             c.name = name.strip()[:200]
         if organization_id is not _UNSET:
@@ -352,6 +353,8 @@ def save_contact(
                 _claim_external_id(ContactExternalId, "contact", c, system, value)
         if searchable_before is not None and searchable_before != (c.name, _email_set(c)):
             publish(ContactChanged(contact_id=c.pk))
+        if organization_before is not _UNSET and organization_before != c.organization_id:
+            publish(ContactOrganizationChanged(contact_id=c.pk))
     return c
 
 

@@ -19,3 +19,11 @@ class OrganizationTierChanged(Event):
     """An organization moved to another tier (SLA policies and priority rules follow the tier)."""
 
     organization_id: int
+
+
+@dataclass(frozen=True)
+class ContactOrganizationChanged(Event):
+    """A contact joined, left or changed organization (their tickets without an organization of
+    their own take the requester's organization's tier for SLA policies)."""
+
+    contact_id: int

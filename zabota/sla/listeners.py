@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from zabota.core.events import subscribe
-from zabota.customers.events import OrganizationTierChanged
+from zabota.customers.events import ContactOrganizationChanged, OrganizationTierChanged
 from zabota.sla import actions
 from zabota.tickets.choices import UNSOLVED, MessageKind
 from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated, TicketsMerged
@@ -57,5 +57,15 @@ def follow_tier(event: OrganizationTierChanged) -> None:
     ids = Ticket.objects.filter(
         Q(organization_id=org) | Q(organization__isnull=True, requester__organization_id=org),
         status__in=UNSOLVED,
+    ).values_list("id", flat=True)
+    actions.recompute(list(ids))
+
+
+@subscribe(ContactOrganizationChanged)
+def follow_requester_organization(event: ContactOrganizationChanged) -> None:
+    """A requester moved to another organization: their unsolved tickets without an organization
+    of their own now count the new organization's tier."""
+    ids = Ticket.objects.filter(
+        requester_id=event.contact_id, organization__isnull=True, status__in=UNSOLVED
     ).values_list("id", flat=True)
     actions.recompute(list(ids))
