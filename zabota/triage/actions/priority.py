@@ -132,7 +132,9 @@ def facts_of(ticket: Ticket) -> TicketFacts:
     first = (
         Message.objects.filter(ticket_id=ticket.pk).order_by("id").values_list("body_text", flat=True).first()
     ) or ""
-    tier = ticket.organization.tier if ticket.organization_id and ticket.organization else None
+    # The ticket's organization, else its requester's (as the SLA clocks count the tier).
+    org = ticket.organization if ticket.organization_id else ticket.requester.organization
+    tier = org.tier if org is not None else None
     return TicketFacts(
         tier_id=tier.pk if tier else None,
         tier_name=tier.name if tier else "",
@@ -158,7 +160,7 @@ def apply_automatic_priority(*, ticket_id: int, opened_by_agent: bool = False) -
     if not specs:
         return None
     ticket = (
-        Ticket.objects.select_related("organization__tier")
+        Ticket.objects.select_related("organization__tier", "requester__organization__tier")
         .filter(pk=ticket_id, merged_into__isnull=True)
         .first()
     )
