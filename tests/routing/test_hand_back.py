@@ -294,3 +294,31 @@ def test_on_a_restricted_team_only_members_on_shift_receive(
     monkeypatch.setattr(queries, "on_shift_ids", lambda team_id, at: {alice_agent.pk})
 
     assert new_ticket(team=security_team).assignee_id is None
+
+
+def test_a_deactivated_agents_unsolved_tickets_all_go_back_and_are_rerouted(
+    round_robin: Team,
+    led: Team,
+    crew: list[Agent],
+    admin: Agent,
+    alice_agent: Agent,
+    new_ticket: Callable[..., Ticket],
+    delivered: Callable[[], Any],
+) -> None:
+    from zabota.accounts.actions import set_agent_active
+
+    mine = [t for t in (new_ticket(subject=f"Q{i}") for i in range(6)) if t.assignee_id == alice_agent.pk]
+    assert len(mine) == 2
+    answered, solved = mine
+    reply(actor=alice_agent, ticket_id=answered.pk, body_text="We are on it.")  # answered: still hers
+    update_ticket(actor=alice_agent, ticket_id=solved.pk, status=Status.SOLVED)
+
+    # Alice leaves the company: even her answered ticket has nobody to work it any more.
+    with delivered():
+        set_agent_active(actor=admin, agent=alice_agent, active=False)
+
+    now = _reload(answered)
+    assert now.assignee_id not in (None, alice_agent.pk)
+    event = Activity.objects.get(ticket=answered, verb="returned_to_queue")
+    assert describe(event) == "Returned to the queue: Alice Agent was deactivated"
+    assert _reload(solved).assignee_id == alice_agent.pk  # the record of who solved it stays

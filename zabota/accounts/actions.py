@@ -11,9 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from zabota.accounts.events import AgentDeactivated
 from zabota.accounts.models import Agent, ApiToken, Role, Team, TokenScope, hash_token
 from zabota.core import clock
 from zabota.core.errors import ValidationFailed
+from zabota.core.events import publish
 
 TOKEN_PREFIX = "zb_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -308,6 +310,8 @@ def set_agent_active(*, actor: Agent, agent: Agent, active: bool) -> Agent:
                 updates["session_version"] = F("session_version") + 1
             Agent.objects.filter(pk=agent.pk).update(**updates)
             agent.refresh_from_db()
+            if not active:
+                publish(AgentDeactivated(agent_id=agent.pk, actor_agent_id=actor.pk))
     return agent
 
 

@@ -34,6 +34,7 @@ class AreaSource(models.TextChoices):
 class HandBackReason(models.TextChoices):
     AWAY = "away", _("went away")
     OFF_SHIFT = "off_shift", _("shift ended")
+    DEACTIVATED = "deactivated", _("deactivated")  # every unsolved ticket, not only unanswered
 
 
 class ErrorCode(models.TextChoices):

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from zabota.accounts.events import AgentDeactivated
 from zabota.core.events import subscribe
 from zabota.routing.choices import Availability, HandBackReason, RoutingMode
 from zabota.routing.events import AgentStatusChanged, TeamRoutingChanged
@@ -71,3 +72,12 @@ def route_queue_of_automatic_team(event: TeamRoutingChanged) -> None:
 
     if event.mode != RoutingMode.MANUAL:
         tasks.drain_queue_task(event.team_id)
+
+
+@subscribe(AgentDeactivated)
+def hand_back_when_deactivated(event: AgentDeactivated) -> None:
+    """A deactivated agent's unsolved tickets go back to their teams' queues (and are routed
+    again where the team routes automatically)."""
+    from zabota.routing.actions import hand_back
+
+    hand_back(agent_id=event.agent_id, reason=HandBackReason.DEACTIVATED)

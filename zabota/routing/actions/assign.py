@@ -151,7 +151,13 @@ def hand_back(
     agent = Agent.objects.filter(pk=agent_id).first()
     if agent is None:
         return []
-    unanswered = unanswered_tickets(agent_id, team_id=team_id)
+    if reason == HandBackReason.DEACTIVATED:
+        # Someone who can no longer sign in works none of their tickets: all go back.
+        unanswered = Ticket.objects.filter(
+            assignee_id=agent_id, status__in=UNSOLVED, merged_into__isnull=True
+        ).order_by("id")
+    else:
+        unanswered = unanswered_tickets(agent_id, team_id=team_id)
     if ticket_id is not None:
         unanswered = unanswered.filter(pk=ticket_id)
     ids = list(unanswered.values_list("id", flat=True))

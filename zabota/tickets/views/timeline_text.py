@@ -166,6 +166,8 @@ def _describe_routing(verb: str, after: dict[str, Any]) -> str:
     if verb == "returned_to_queue":
         if after.get("reason") == "off_shift":
             return _("Returned to the queue: %(name)s's shift ended") % {"name": name}
+        if after.get("reason") == "deactivated":
+            return _("Returned to the queue: %(name)s was deactivated") % {"name": name}
         return _("Returned to the queue: %(name)s went away") % {"name": name}
     if after.get("reason") == "fewest_open":
         why = _("least loaded: %(load)s open tickets") % {"load": after.get("load", 0)}
