@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -116,7 +117,7 @@ def rota_list(request: HttpRequest) -> HttpResponse:
         "nav": "rotas",
         "rows": rows,
         "form": form if _may_create(me) else None,
-        "mine": my_shifts(me, now.date()),
+        "mine": my_shifts(me, timezone.localtime(now).date()),  # the agent's own today
     }
     return render(request, "rotas/list.html", context)
 
