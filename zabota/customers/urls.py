@@ -12,4 +12,7 @@ urlpatterns: list[URLPattern] = [
         "contacts/<int:contact_id>/activity", views.contact_activity_partial, name="customer_contact_activity"
     ),
     path("organizations/<int:organization_id>/", views.organization_detail, name="customer_organization"),
+    path(
+        "organizations/<int:organization_id>/tier", views.organization_tier, name="customer_organization_tier"
+    ),
 ]

@@ -8,12 +8,16 @@ read what (a collaborator only customers of tickets they can see) is decided the
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from zabota.accounts.models import Agent
-from zabota.core.errors import NotFound
+from zabota.core.errors import DomainError, NotFound
+from zabota.customers.actions import save_organization
+from zabota.customers.models import Tier
 from zabota.customers.queries import contact_activity, contact_page, organization_page
 from zabota.tickets.views.timeline_text import describe
 from zabota.web.auth import agent_required
@@ -46,7 +50,31 @@ def organization_detail(request: HttpRequest, organization_id: int) -> HttpRespo
     except NotFound as exc:
         raise Http404 from exc
     _with_text(data.activity)
-    return render(request, "customers/pages/organization.html", {"nav": "inbox", "org": org, "data": data})
+    context = {
+        "nav": "inbox",
+        "org": org,
+        "data": data,
+        # Agents and admins put an organization in a tier (its SLA policy and priority follow).
+        "tiers": None if agent.is_collaborator else list(Tier.objects.order_by("rank")),
+    }
+    return render(request, "customers/pages/organization.html", context)
+
+
+@require_POST
+@agent_required
+def organization_tier(request: HttpRequest, organization_id: int) -> HttpResponse:
+    """Put the organization in a tier (or none): its open tickets take up their new SLA policy."""
+    agent: Agent = request.user  # type: ignore[assignment]
+    try:
+        org, _data = organization_page(agent, organization_id)
+        save_organization(actor=agent, organization=org, tier=request.POST.get("tier", "")[:64])
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Tier saved."))
+    return redirect(f"/customers/organizations/{organization_id}/")
 
 
 @require_GET
