@@ -118,3 +118,16 @@ def test_new_policies_go_last(admin: Agent) -> None:
     second = every_minute_policy(admin, "Second")
     assert first.position < second.position
     assert config.move_policy(actor=admin, policy=second, up=False) is None  # already last
+
+
+def test_a_new_policy_with_conditions_goes_before_the_catch_all(admin: Agent) -> None:
+    """Added after "Standard" (which matches every ticket) it could never apply."""
+    from zabota.customers.actions import create_tier
+
+    gold = create_tier(actor=None, name="Gold", rank=2, color="#d4af37")
+    standard = every_minute_policy(admin, "Standard")
+    chat = every_minute_policy(admin, "Everything else")  # a second catch-all: stays last
+    vip = every_minute_policy(admin, "Gold care", first=10, tiers=[gold])
+    order = list(Policy.objects.order_by("position", "id").values_list("name", flat=True))
+    assert order == ["Gold care", "Standard", "Everything else"]
+    assert standard.pk and chat.pk and vip.pk

@@ -287,6 +287,12 @@ class Conditions:
     inboxes: list[Inbox]
     organizations: list[Organization]
 
+    def any(self) -> bool:
+        """Whether there is any condition at all (else the policy matches every ticket)."""
+        return bool(
+            self.tiers or self.channels or self.priorities or self.kinds or self.inboxes or self.organizations
+        )
+
 
 def _check_conditions(conditions: Conditions) -> None:
     bad = [c for c in conditions.channels if c not in Channel.values]
@@ -398,6 +404,8 @@ def save_policy(
             if policy is None:
                 last = Policy.objects.aggregate(m=Max("position"))["m"]
                 policy = Policy.objects.create(position=0 if last is None else last + 1, **values)
+                if conditions.any():
+                    _place_before_catch_all(policy)
             else:
                 for key, value in values.items():
                     setattr(policy, key, value)
@@ -449,6 +457,26 @@ def delete_policy(*, actor: Agent, policy: Policy) -> RecomputeJob:
         name = policy.name
         policy.delete()
         return _recompute(f"policy {name} deleted")
+
+
+def _place_before_catch_all(policy: Policy) -> None:
+    """A new policy with conditions goes just before the first policy that matches every ticket
+    (a catch-all such as "Standard"); added after it, it could never apply."""
+    ids = list(Policy.objects.select_for_update().order_by("position", "id").values_list("id", flat=True))
+    others = Policy.objects.exclude(pk=policy.pk).prefetch_related("tiers", "inboxes", "organizations")
+    catch_all = {
+        p.pk
+        for p in others
+        if not (p.channels or p.priorities or p.kinds)
+        and not (p.tiers.all() or p.inboxes.all() or p.organizations.all())
+    }
+    first = next((i for i, pk in enumerate(ids) if pk in catch_all), None)
+    if first is None:
+        return
+    ids.remove(policy.pk)
+    ids.insert(first, policy.pk)
+    for position, pk in enumerate(ids):
+        Policy.objects.filter(pk=pk).update(position=position)
 
 
 def move_policy(*, actor: Agent, policy: Policy, up: bool) -> RecomputeJob | None:
