@@ -30,6 +30,40 @@ ADMIN_EMAIL = "admin@zabota.local"
 DEMO_MAILBOX = "support@demo.zabota.local"
 
 
+def _freshen_open_tickets(seed: int = 7) -> None:
+    """The generator spreads tickets over two years; a demo inbox whose open tickets are all
+    hundreds of days overdue shows nothing of SLA clocks. Move each unsolved ticket (with its
+    messages and activity) so that it was opened in the last three days. Demo data only: bulk
+    writes on purpose, like the generator's."""
+    import random
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.db.models import F
+
+    from zabota.core import clock
+    from zabota.tickets.choices import UNSOLVED
+    from zabota.tickets.models import Activity, Message
+
+    rng = random.Random(seed)
+    now = clock.now()
+    with transaction.atomic():
+        for ticket_id, created_at in Ticket.objects.filter(status__in=UNSOLVED).values_list(
+            "id", "created_at"
+        ):
+            opened = now - timedelta(minutes=rng.randint(20, 3 * 24 * 60))
+            shift = opened - created_at
+            Ticket.objects.filter(pk=ticket_id).update(
+                created_at=F("created_at") + shift, updated_at=F("updated_at") + shift
+            )
+            Message.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") + shift)
+            Activity.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") + shift)
+        # Never in the future: a ticket's last message may have been later than its opening.
+        Message.objects.filter(created_at__gt=now).update(created_at=now)
+        Activity.objects.filter(created_at__gt=now).update(created_at=now)
+        Ticket.objects.filter(updated_at__gt=now).update(updated_at=now)
+
+
 def login_file() -> Path:
     return Path(settings.VAR_DIR) / "demo-login.txt"
 
@@ -77,6 +111,7 @@ class Command(BaseCommand):
         save_mailbox(actor=admin, inbox=inbox, address=DEMO_MAILBOX, from_name="Demo Support")
         create_team(name="Billing", members=[bob])
         generate(n, seed=7)
+        _freshen_open_tickets()
         # Issue 6: priority rules, SLA calendars and policies (every open ticket then gets its
         # clock: the generator wrote tickets in bulk, bypassing the actions) and the duty rota.
         triage_demo.seed_demo()
