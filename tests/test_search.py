@@ -211,3 +211,20 @@ def test_search_ignores_search_syntax_in_the_query(alice_agent, support_ticket):
     # FTS5 and tsquery operators are plain words to the user.
     assert found(alice_agent, 'password OR "wrong" NEAR(login) AND NOT*') == []
     assert found(alice_agent, "password* wrong^") == [support_ticket.pk]
+
+
+def test_a_ticket_number_finds_that_ticket_first_but_only_for_those_who_may_see_it(
+    alice_agent, bob_other_team, sam_security, security_ticket, carol_customer
+):
+    """Agents paste "#262" from an email or a chat: the search box and the incident's "add
+    affected tickets" box find the ticket itself (and, for a bare number, any ticket with the
+    word too)."""
+    printer = open_ticket(carol_customer, "Printer jam")
+    mention = open_ticket(carol_customer, f"Same as {printer.number}", "See the other ticket.")
+    assert found(alice_agent, f"#{printer.number}") == [printer.pk]
+    assert found(alice_agent, str(printer.number)) == [printer.pk, mention.pk]
+    assert search_tickets(alice_agent, f"#{printer.number}").total == 1
+    # A number never reveals a ticket the agent may not see.
+    assert found(bob_other_team, f"#{security_ticket.number}") == []
+    assert found(sam_security, f"#{security_ticket.number}") == [security_ticket.pk]
+    assert found(alice_agent, "#999999999") == []

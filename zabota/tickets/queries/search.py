@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,22 @@ def _narrow(ids: list[int], flt: TicketFilter | None) -> list[int]:
     return [i for i in ids if i in ok]
 
 
+_NUMBER = re.compile(r"^\s*#?(\d{1,18})\s*$")
+
+
+def _ticket_number(query: str) -> int | None:
+    m = _NUMBER.match(query or "")
+    return int(m.group(1)) if m else None
+
+
+def _by_number(actor: Agent, number: int | None, flt: TicketFilter | None) -> list[int]:
+    """[id] of the ticket numbered ``number`` when the actor may see it (and ``flt`` keeps it)."""
+    if number is None:
+        return []
+    ids = list(Ticket.objects.filter(number=number).values_list("id", flat=True))
+    return _narrow(filter_visible(actor, ids), flt)
+
+
 def search_tickets(
     actor: Agent,
     query: str,
@@ -76,9 +93,14 @@ def search_tickets(
     """
     if flt is not None:
         flt.validate()
-    terms = query_terms(query)
-    if not terms:
+    number = _ticket_number(query)
+    # "#262" means the ticket numbered 262; a bare "262" is that ticket and the word as well.
+    terms = [] if number is not None and query.strip().startswith("#") else query_terms(query)
+    if not terms and number is None:
         raise ValidationFailed("the search query has no words", fields={"q": "empty"})
+    if not terms:  # "#262": the ticket with that number, if the actor may see it
+        hit = _by_number(actor, number, flt) if cursor is None else []
+        return SearchResult(items=load_rows(hit), total=len(hit), total_is_capped=False, next_cursor=None)
     if sort not in ("newest", "relevance"):
         raise ValidationFailed("sort must be newest or relevance", fields={"sort": "invalid"})
     limit = max(1, min(limit, settings.API_PAGE_SIZE_MAX))
@@ -129,6 +151,12 @@ def search_tickets(
         first = engine.any_ids(terms, limit=COUNT_CAP + 1)
         capped = len(first) > COUNT_CAP
         total = len(_narrow(filter_visible(actor, first[:COUNT_CAP]), flt))
+    if number is not None and cursor is None:
+        # A number is also the ticket with that number: first, if the words did not find it.
+        hit = [i for i in _by_number(actor, number, flt) if i not in found]
+        if hit:
+            found = (hit + found)[:limit]
+            total += 1
     return SearchResult(
         items=load_rows(found),
         total=min(total, COUNT_CAP),
