@@ -166,3 +166,13 @@ def test_actor_names_are_escaped(alice_agent: Agent, support_ticket: Ticket) -> 
     html = signed_in(alice_agent).get("/notifications/").content.decode()
     assert '<script>alert("x")</script>' not in html
     assert "&lt;script&gt;" in html
+
+
+def test_an_assignment_by_routing_says_zabota_did_it(
+    alice_agent: Agent, carol_customer: Contact, django_capture_on_commit_callbacks: Any
+) -> None:
+    ticket = open_ticket(carol_customer, "Routed to Alice")
+    with django_capture_on_commit_callbacks(execute=True):
+        update_ticket(actor=None, ticket_id=ticket.pk, assignee=alice_agent)  # the system (routing)
+    html = signed_in(alice_agent).get("/notifications/").content.decode()
+    assert f"Zabota assigned #{ticket.number} to you" in " ".join(html.split())
