@@ -111,3 +111,12 @@ def test_planning_the_month_again_does_not_remind_the_same_person_twice(duty: Ro
 
     assert run(at(1, 16)) == 0
     assert OutboundEmail.objects.count() == 1
+
+
+def test_a_whole_day_shift_is_announced_as_all_day(duty: Rota, admin: Agent, alice_agent: Agent) -> None:
+    Rota.objects.filter(pk=duty.pk).update(shift_start=time(0), shift_end=time(0))
+    add_shift(actor=admin, rota=duty, day=TUESDAY, agent=alice_agent)
+    assert run(at(2, 10)) == 1
+    body = OutboundEmail.objects.get().body_text
+    assert "you are on support duty (Developers on duty) all day." in body
+    assert "00:00 to 00:00" not in body

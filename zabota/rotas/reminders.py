@@ -66,6 +66,7 @@ def send_reminder(shift_id: int, *, now: datetime | None = None) -> bool:
             "shift": shift,
             "start": start.strftime("%H:%M"),
             "end": end.strftime("%H:%M"),
+            "whole_day": rota.shift_start == rota.shift_end,  # 00:00-00:00: the whole day
             "partners": partners,
             "site_url": settings.SITE_URL.rstrip("/"),
         }
