@@ -161,7 +161,7 @@ class PolicyForm(forms.Form):
         empty_label=_("24/7 (no calendar)"),
     )
     warning_percent = forms.IntegerField(
-        label=_("Warn at (% of a target used)"), min_value=1, max_value=99, initial=75
+        label=_("Warn at this percentage of a target"), min_value=1, max_value=99, initial=75
     )
     pause_on_hold = forms.BooleanField(
         label=_("Pause the resolution clock while the ticket is on hold"), required=False
