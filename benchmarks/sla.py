@@ -56,7 +56,7 @@ def _write_tickets(have: int, n: int, log: Any) -> None:
     from zabota.customers.models import Contact, Organization, Tier
     from zabota.tickets.models import Ticket
 
-    orgs = []
+    orgs: list[int] = []
     for name in ("Platinum", "Gold", "Standard"):
         tier, _ = Tier.objects.get_or_create(name=name, defaults={"rank": len(orgs) + 1})
         org, _ = Organization.objects.get_or_create(name=f"SLA bench {name}", defaults={"tier": tier})
