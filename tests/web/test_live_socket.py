@@ -42,6 +42,7 @@ def test_anonymous_socket_is_refused(db: None) -> None:
         socket = socket_for(None)
         connected, _ = await socket.connect()
         assert not connected
+        await socket.disconnect()  # as a browser does (see the deactivated agent's story)
 
     run(scenario)
 
@@ -52,6 +53,7 @@ def test_socket_from_another_origin_is_refused(alice_agent: Agent) -> None:
     async def scenario() -> None:
         connected, _ = await socket.connect()
         assert not connected
+        await socket.disconnect()  # as a browser does (see the deactivated agent's story)
 
     run(scenario)
 
@@ -63,6 +65,10 @@ def test_deactivated_agent_cannot_connect(alice_agent: Agent) -> None:
     async def scenario() -> None:
         connected, _ = await socket.connect()
         assert not connected
+        # End the refused connection the way a browser does, so the consumer stops through its
+        # own disconnect rather than being cancelled when the test's loop closes (on Redis, a
+        # cancelled pending receive could leave that close waiting forever).
+        await socket.disconnect()
 
     run(scenario)
 
