@@ -56,6 +56,12 @@ def wait_for(condition: Callable[[], bool], seconds: float = 8.0) -> bool:
     return check()
 
 
+def change_mailbox(pk: int, **fields: object) -> None:
+    """An admin's change while the watchers' polls run: on SQLite's shared in-memory test
+    database a write can meet a table another thread is still reading; try again."""
+    assert wait_for(lambda: Mailbox.objects.filter(pk=pk).update(**fields) == 1)
+
+
 def subjects(mailbox: Mailbox | None = None) -> list[str]:
     tickets = Ticket.objects.all() if mailbox is None else Ticket.objects.filter(inbox_id=mailbox.inbox_id)
     return sorted(tickets.values_list("subject", flat=True))
@@ -128,21 +134,21 @@ def test_the_supervisor_watches_mailboxes_switched_on_and_lets_go_of_those_switc
         assert wait_for(support_watcher.idling.is_set)
 
         # The admin switches IMAP on for sales@: it is watched within the next round.
-        Mailbox.objects.filter(pk=sales.pk).update(imap_enabled=True)
+        change_mailbox(sales.pk, imap_enabled=True)
         assert wait_for(lambda: set(supervisor.watchers) == {support.pk, sales.pk})
         assert wait_for(supervisor.watchers[sales.pk].idling.is_set)
         deliver(server, sales_user, mail(subject="Quote please", to="sales@zabota.test"))
         assert wait_for(lambda: subjects(sales) == ["Quote please"], seconds=5)
 
         # support@ is switched off: its watcher ends and its mail waits on the server.
-        Mailbox.objects.filter(pk=support.pk).update(is_active=False)
+        change_mailbox(support.pk, is_active=False)
         assert wait_for(lambda: set(supervisor.watchers) == {sales.pk})
         assert wait_for(lambda: not support_watcher.is_alive())
         deliver(server, support_user, mail(subject="Nobody listens"))
 
         # Changed connection settings (another user name) mean a new connection.
         sales_watcher = supervisor.watchers[sales.pk]
-        Mailbox.objects.filter(pk=sales.pk).update(imap_username=sales_user + "x")
+        change_mailbox(sales.pk, imap_username=sales_user + "x")
         assert wait_for(lambda: supervisor.watchers.get(sales.pk) not in (None, sales_watcher))
         assert not sales_watcher.is_alive()
         assert wait_for(supervisor.watchers[sales.pk].idling.is_set)

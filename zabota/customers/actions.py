@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -388,16 +389,68 @@ def upsert_contact_by_external_id(
 
 def find_or_create_contact(*, email: str, name: str = "") -> Contact:
     """The contact who owns ``email``, created (with its organization by domain) if new."""
-    email = normalise_email(email)
+    return find_or_create_contacts([(email, name)])[normalise_email(email).lower()]
+
+
+def find_or_create_contacts(entries: Sequence[tuple[str, str]]) -> dict[str, Contact]:
+    """``find_or_create_contact`` for many (email, name) pairs at once (a batch of mail): a few
+    queries for them all. Returns the contacts by lower-cased address. An invalid address
+    refuses the lot (``ValidationFailed``) before anything is written."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for email, name in entries:
+        address = normalise_email(email)
+        wanted.setdefault(address.lower(), (address, name))
+    if not wanted:
+        return {}
+    found = {
+        ce.email.lower(): ce.contact
+        for ce in ContactEmail.objects.select_related("contact").filter(email__lower__in=list(wanted))
+    }
+    new = [key for key in wanted if key not in found]
+    if not new:
+        return found
+    # New senders (most inbound mail from someone unknown): the rows directly, rather than
+    # save_contact's general update path (a dozen queries). Same rows, same rules.
+    domains = {key.rpartition("@")[2] for key in new}
+    orgs = {
+        link.domain: link.organization
+        for link in OrganizationDomain.objects.select_related("organization").filter(domain__in=domains)
+    }
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            contacts = Contact.objects.bulk_create(
+                [
+                    Contact(
+                        name=(wanted[key][1] or wanted[key][0].partition("@")[0]).strip()[:200],
+                        organization=orgs.get(key.rpartition("@")[2]),
+                        updated_at=now,
+                    )
+                    for key in new
+                ]
+            )
+            ContactEmail.objects.bulk_create(
+                [
+                    ContactEmail(contact=contact, email=wanted[key][0], is_primary=True)
+                    for key, contact in zip(new, contacts, strict=True)
+                ]
+            )
+    except IntegrityError:  # one of the addresses was added a moment ago by another process
+        for key in new:
+            found[key] = _find_or_create_one(*wanted[key], organization=orgs.get(key.rpartition("@")[2]))
+        return found
+    found.update(zip(new, contacts, strict=True))
+    return found
+
+
+def _find_or_create_one(email: str, name: str, *, organization: Organization | None) -> Contact:
     existing = ContactEmail.objects.select_related("contact").filter(email__lower=email.lower()).first()
     if existing:
         return existing.contact
-    # A new sender (every inbound email from someone unknown): the three rows directly, rather
-    # than save_contact's general update path (a dozen queries). Same rows, same rules.
     with transaction.atomic():
         contact = Contact.objects.create(
             name=(name or email.partition("@")[0]).strip()[:200],
-            organization=organization_for_email(email),
+            organization=organization,
             updated_at=clock.now(),
         )
         try:

@@ -16,6 +16,8 @@ Never the actor; at most one notification per agent per message (a mention wins)
 
 from __future__ import annotations
 
+from django.db.models import Min
+
 from zabota.accounts.models import Agent, Role
 from zabota.channels.email.events import BounceReceived, DeliveryFailed, EmailHeld
 from zabota.channels.email.models import InboundEmail, OutboundEmail
@@ -64,24 +66,48 @@ def notify_assigned(event: TicketChanged) -> None:
     )
 
 
-@subscribe(TicketCreated)
-def notify_created_assigned(event: TicketCreated) -> None:
-    assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
-    if not assignee_id or assignee_id == event.actor_agent_id:
-        return
-    notify(
-        agent_ids=[assignee_id],
-        kind=NotificationKind.ASSIGNED,
-        ticket_id=event.ticket_id,
-        actor_agent_id=event.actor_agent_id,
-        actor_name=_agent_name(event.actor_agent_id) or _contact_name(event.actor_contact_id),
+@subscribe(TicketCreated, batch=True)
+def notify_created_assigned(events: list[TicketCreated]) -> None:
+    assignees = dict(
+        Ticket.objects.filter(pk__in=[e.ticket_id for e in events], assignee__isnull=False).values_list(
+            "pk", "assignee_id"
+        )
     )
+    for event in events:
+        assignee_id = assignees.get(event.ticket_id)
+        if not assignee_id or assignee_id == event.actor_agent_id:
+            continue
+        notify(
+            agent_ids=[assignee_id],
+            kind=NotificationKind.ASSIGNED,
+            ticket_id=event.ticket_id,
+            actor_agent_id=event.actor_agent_id,
+            actor_name=_agent_name(event.actor_agent_id) or _contact_name(event.actor_contact_id),
+        )
 
 
-@subscribe(MessageAdded)
-def notify_message(event: MessageAdded) -> None:
-    if event.kind not in (MessageKind.REPLY, MessageKind.NOTE):
+@subscribe(MessageAdded, batch=True)
+def notify_message(events: list[MessageAdded]) -> None:
+    wanted = [e for e in events if e.kind in (MessageKind.REPLY, MessageKind.NOTE)]
+    if not wanted:
         return
+    # The message that opened its ticket is not a reply to anyone (one query for the batch).
+    contact_replies = {e.ticket_id for e in wanted if e.author_contact_id is not None}
+    first_ids = (
+        set(
+            Message.objects.filter(ticket_id__in=contact_replies)
+            .values("ticket_id")
+            .annotate(first=Min("id"))
+            .values_list("first", flat=True)
+        )
+        if contact_replies
+        else set()
+    )
+    for event in wanted:
+        _notify_message(event, opens_ticket=event.message_id in first_ids)
+
+
+def _notify_message(event: MessageAdded, *, opens_ticket: bool) -> None:
     mentioned: set[int] = set()
     if event.author_agent_id is not None:
         body = Message.objects.filter(pk=event.message_id).values_list("body_text", flat=True).first() or ""
@@ -97,7 +123,7 @@ def notify_message(event: MessageAdded) -> None:
             actor_name=_agent_name(event.author_agent_id),
         )
     if event.author_contact_id is not None and event.kind == MessageKind.REPLY:
-        if not Message.objects.filter(ticket_id=event.ticket_id, pk__lt=event.message_id).exists():
+        if opens_ticket:
             return  # the message that opened the ticket is not a reply
         assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
         recipients = set(

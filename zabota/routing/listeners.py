@@ -21,12 +21,18 @@ from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from zabota.tickets.models import Ticket
 
 
-@subscribe(TicketCreated)
-def route_new_ticket(event: TicketCreated) -> None:
+@subscribe(TicketCreated, batch=True)
+def route_new_ticket(events: list[TicketCreated]) -> None:
     from zabota.routing.actions import route_ticket
 
-    if Ticket.objects.filter(pk=event.ticket_id, assignee__isnull=True, team__isnull=False).exists():
-        route_ticket(ticket_id=event.ticket_id)
+    waiting = Ticket.objects.filter(
+        pk__in=[e.ticket_id for e in events],
+        assignee__isnull=True,
+        team__isnull=False,
+        team__routing__isnull=False,
+    ).exclude(team__routing__mode=RoutingMode.MANUAL)
+    for ticket_id in waiting.order_by("pk").values_list("pk", flat=True):
+        route_ticket(ticket_id=ticket_id)
 
 
 @subscribe(TicketChanged)
@@ -55,15 +61,26 @@ def follow_status(event: AgentStatusChanged) -> None:
             tasks.drain_queue_task(team_id)
 
 
-@subscribe(MessageAdded)
-def hand_back_when_away(event: MessageAdded) -> None:
+@subscribe(MessageAdded, batch=True)
+def hand_back_when_away(events: list[MessageAdded]) -> None:
     from zabota.routing.actions import hand_back
 
-    if event.author_contact_id is None:
+    ticket_ids = list(dict.fromkeys(e.ticket_id for e in events if e.author_contact_id is not None))
+    if not ticket_ids:
         return
-    assignee_id = Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
-    if assignee_id and AgentStatus.objects.filter(agent_id=assignee_id, status=Availability.AWAY).exists():
-        hand_back(agent_id=assignee_id, reason=HandBackReason.AWAY, ticket_id=event.ticket_id)
+    assigned = dict(
+        Ticket.objects.filter(pk__in=ticket_ids, assignee__isnull=False).values_list("pk", "assignee_id")
+    )
+    if not assigned:
+        return
+    away = set(
+        AgentStatus.objects.filter(agent_id__in=set(assigned.values()), status=Availability.AWAY).values_list(
+            "agent_id", flat=True
+        )
+    )
+    for ticket_id in ticket_ids:
+        if assigned.get(ticket_id) in away:
+            hand_back(agent_id=assigned[ticket_id], reason=HandBackReason.AWAY, ticket_id=ticket_id)
 
 
 @subscribe(TeamRoutingChanged)

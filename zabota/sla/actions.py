@@ -356,32 +356,62 @@ def ensure_clocks(ticket_ids: Iterable[int]) -> None:
 
 def clock_created(ticket_id: int) -> None:
     """A ticket was created: its clock starts (first response and resolution from creation)."""
-    ensure_clocks([ticket_id])
-    recompute([ticket_id])
+    clocks_created([ticket_id])
+
+
+def clocks_created(ticket_ids: Sequence[int]) -> None:
+    """Tickets were created (one, or a batch of imported mail): their clocks start."""
+    ensure_clocks(ticket_ids)
+    recompute(ticket_ids)
 
 
 def message_added(*, ticket_id: int, message_id: int) -> None:
     """A public reply: an agent's answers the customer (first response, then the next response
     clock stops); a customer's after our first response starts the next response clock."""
-    msg = (
-        Message.objects.filter(pk=message_id, kind=MessageKind.REPLY)
-        .values("created_at", "author_agent_id", "author_contact_id")
-        .first()
-    )
-    if msg is None:
+    messages_added([(ticket_id, message_id)])
+
+
+def messages_added(added: Sequence[tuple[int, int]]) -> None:
+    """``message_added`` for many (ticket id, message id) pairs, in the order they were written.
+    Only clocks whose facts changed (or that had to be created) are recomputed: a customer's
+    first message on a ticket that we have not answered yet changes nothing."""
+    if not added:
         return
-    ensure_clocks([ticket_id])
-    at = msg["created_at"]
-    clocks = TicketClock.objects.filter(ticket_id=ticket_id)
+    messages = {
+        m["pk"]: m
+        for m in Message.objects.filter(pk__in=[m for _, m in added], kind=MessageKind.REPLY).values(
+            "pk", "created_at", "author_agent_id", "author_contact_id"
+        )
+    }
+    ticket_ids = list(dict.fromkeys(t for t, m in added if m in messages))
+    if not ticket_ids:
+        return
+    # Each clock's first response as it stands (None: not answered yet, or no clock yet).
+    answered = dict(
+        TicketClock.objects.filter(ticket_id__in=ticket_ids).values_list("ticket_id", "first_response_at")
+    )
+    ensure_clocks(ticket_ids)
+    changed = {t for t in ticket_ids if t not in answered}
     with transaction.atomic():
-        if msg["author_agent_id"]:
-            clocks.filter(first_response_at__isnull=True).update(first_response_at=at)
-            clocks.filter(awaiting_since__lte=at).update(awaiting_since=None)
-        elif msg["author_contact_id"]:
-            clocks.filter(
-                first_response_at__isnull=False, first_response_at__lte=at, awaiting_since__isnull=True
-            ).update(awaiting_since=at)
-    recompute([ticket_id])
+        for ticket_id, message_id in added:
+            msg = messages.get(message_id)
+            if msg is None:
+                continue
+            at = msg["created_at"]
+            clocks = TicketClock.objects.filter(ticket_id=ticket_id)
+            if msg["author_agent_id"]:
+                n = clocks.filter(first_response_at__isnull=True).update(first_response_at=at)
+                n += clocks.filter(awaiting_since__lte=at).update(awaiting_since=None)
+                answered[ticket_id] = answered.get(ticket_id) or at
+            elif msg["author_contact_id"] and answered.get(ticket_id) is not None:
+                n = clocks.filter(
+                    first_response_at__isnull=False, first_response_at__lte=at, awaiting_since__isnull=True
+                ).update(awaiting_since=at)
+            else:
+                n = 0  # a customer writing before our first response starts no clock
+            if n:
+                changed.add(ticket_id)
+    recompute(changed)
 
 
 def messages_moved(ticket_id: int) -> None:

@@ -17,15 +17,14 @@ from zabota.tickets.events import MessageAdded, TicketChanged, TicketCreated, Ti
 from zabota.tickets.models import Ticket
 
 
-@subscribe(TicketCreated)
-def start_clock(event: TicketCreated) -> None:
-    actions.clock_created(event.ticket_id)
+@subscribe(TicketCreated, batch=True)
+def start_clock(events: list[TicketCreated]) -> None:
+    actions.clocks_created([e.ticket_id for e in events])
 
 
-@subscribe(MessageAdded)
-def count_reply(event: MessageAdded) -> None:
-    if event.kind == MessageKind.REPLY:
-        actions.message_added(ticket_id=event.ticket_id, message_id=event.message_id)
+@subscribe(MessageAdded, batch=True)
+def count_reply(events: list[MessageAdded]) -> None:
+    actions.messages_added([(e.ticket_id, e.message_id) for e in events if e.kind == MessageKind.REPLY])
 
 
 # The fields a clock depends on: the status (pauses, stops) and the policy's conditions. Team,

@@ -24,7 +24,8 @@ def document_text(subject: str, bodies: Iterable[str], contact_name: str, emails
     return text[:MAX_DOCUMENT].rpartition(" ")[0] if len(text) > MAX_DOCUMENT else text
 
 
-def reindex(ticket_ids: Iterable[int]) -> None:
+def reindex(ticket_ids: Iterable[int], *, new: bool = False) -> None:
+    """Write these tickets' search documents (``new``: tickets just created, without one)."""
     ids = list(ticket_ids)
     if not ids:
         return
@@ -44,8 +45,15 @@ def reindex(ticket_ids: Iterable[int]) -> None:
         contact_id__in={t.requester_id for t in tickets}
     ).values_list("contact_id", "email"):
         emails.setdefault(contact_id, []).append(email)
-    for t in tickets:
-        doc = document_text(t.subject, bodies[t.id], t.requester.name, emails.get(t.requester_id, []))
-        updated = SearchDocument.objects.filter(ticket_id=t.id).update(document=doc)
-        if not updated:
-            SearchDocument.objects.create(ticket_id=t.id, document=doc)
+    docs = {
+        t.id: document_text(t.subject, bodies[t.id], t.requester.name, emails.get(t.requester_id, []))
+        for t in tickets
+    }
+    have = (
+        set() if new else set(SearchDocument.objects.filter(ticket_id__in=ids).values_list("pk", flat=True))
+    )
+    for ticket_id in have:
+        SearchDocument.objects.filter(ticket_id=ticket_id).update(document=docs[ticket_id])
+    SearchDocument.objects.bulk_create(
+        [SearchDocument(ticket_id=i, document=d) for i, d in docs.items() if i not in have]
+    )

@@ -14,11 +14,18 @@ from zabota.triage.events import IncidentUpdateQueued
 from zabota.triage.models import Incident
 
 
-@subscribe(TicketCreated)
-def automatic_priority(event: TicketCreated) -> None:
+@subscribe(TicketCreated, batch=True)
+def automatic_priority(events: list[TicketCreated]) -> None:
     from zabota.triage.actions import apply_automatic_priority
+    from zabota.triage.actions.priority import active_specs
 
-    apply_automatic_priority(ticket_id=event.ticket_id, opened_by_agent=event.actor_agent_id is not None)
+    specs = active_specs()  # once for the batch; with no rules, nothing more to do
+    if not specs:
+        return
+    for event in events:
+        apply_automatic_priority(
+            ticket_id=event.ticket_id, opened_by_agent=event.actor_agent_id is not None, specs=specs
+        )
 
 
 @subscribe(TicketChanged)

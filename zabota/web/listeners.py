@@ -22,17 +22,21 @@ from zabota.web import live
 
 def _ticket_changed(ticket_id: int, what: str) -> None:
     number = Ticket.objects.filter(pk=ticket_id).values_list("number", flat=True).first()
-    if number is None:
-        return
+    if number is not None:
+        _push(ticket_id, number, what)
+
+
+def _push(ticket_id: int, number: int, what: str) -> None:
     live.push(
         live.ticket_group(ticket_id), {"type": "ticket", "ticket": ticket_id, "number": number, "what": what}
     )
     live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_id})
 
 
-@subscribe(TicketCreated)
-def push_created(event: TicketCreated) -> None:
-    live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": event.ticket_id})
+@subscribe(TicketCreated, batch=True)
+def push_created(events: list[TicketCreated]) -> None:
+    for event in events:
+        live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": event.ticket_id})
 
 
 @subscribe(TicketChanged)
@@ -40,9 +44,13 @@ def push_changed(event: TicketChanged) -> None:
     _ticket_changed(event.ticket_id, "changed")
 
 
-@subscribe(MessageAdded)
-def push_message(event: MessageAdded) -> None:
-    _ticket_changed(event.ticket_id, "message")
+@subscribe(MessageAdded, batch=True)
+def push_message(events: list[MessageAdded]) -> None:
+    ticket_ids = list(dict.fromkeys(e.ticket_id for e in events))
+    numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
+    for ticket_id in ticket_ids:
+        if ticket_id in numbers:
+            _push(ticket_id, numbers[ticket_id], "message")
 
 
 @subscribe(TicketsMerged)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
@@ -35,19 +36,22 @@ from zabota.channels.email import thread, tokens
 from zabota.channels.email.events import BounceReceived, EmailHeld, InboundProcessed
 from zabota.channels.email.models import EmailReference, InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from zabota.channels.email.parse import MAX_HEADER_BYTES, ParsedEmail, Unparseable, parse
-from zabota.core import clock
+from zabota.core import clock, events
 from zabota.core.errors import DomainError, PermissionDenied
 from zabota.core.events import publish
-from zabota.customers.actions import find_or_create_contact
+from zabota.customers.actions import find_or_create_contact, find_or_create_contacts, normalise_email
 from zabota.customers.models import Contact
 from zabota.tickets.actions.common import MAX_BODY, Upload, html_has_content, link_inline_images
-from zabota.tickets.actions.create import create_ticket
+from zabota.tickets.actions.create import NewTicket, create_tickets
 from zabota.tickets.actions.followers import add_contact_followers
 from zabota.tickets.actions.replies import add_note, reply
 from zabota.tickets.choices import Channel, Status
 from zabota.tickets.models import Inbox, Message, Ticket
 
 logger = logging.getLogger(__name__)
+
+# Messages processed in one transaction by imports and sweeps (``process_many``).
+BATCH = 50
 
 
 @dataclass
@@ -105,13 +109,19 @@ class Received:
     duplicate: bool
 
 
-def resolve_inbox(recipients: list[str]) -> tuple[Inbox | None, Mailbox | None]:
-    """The inbox (and mailbox) of the first recipient that is one of our addresses."""
+def resolve_inbox(
+    recipients: list[str], mailboxes: dict[str, Mailbox] | None = None
+) -> tuple[Inbox | None, Mailbox | None]:
+    """The inbox (and mailbox) of the first recipient that is one of our addresses
+    (``mailboxes``: every mailbox by lower-cased address, when the caller has loaded them)."""
     wanted = [tokens.base_address(r) for r in recipients if "@" in r]
     if wanted:
-        boxes = {
-            m.address.lower(): m for m in Mailbox.objects.select_related("inbox").filter(address__in=wanted)
-        }
+        boxes = mailboxes
+        if boxes is None:
+            boxes = {
+                m.address.lower(): m
+                for m in Mailbox.objects.select_related("inbox").filter(address__in=wanted)
+            }
         for w in wanted:
             if w in boxes:
                 return boxes[w].inbox, boxes[w]
@@ -138,43 +148,116 @@ def receive(
 
     The inbox is the mailbox's, else that of the first of ``recipients`` (the envelope's, from
     LMTP) or of the message's own recipient headers that is one of our addresses."""
-    if mailbox is not None and inbox is None:
-        inbox = mailbox.inbox
-    if inbox is None:
-        try:
-            candidates = recipients if recipients else _header_recipients(raw)
-        except Exception:  # headers too broken to read: the inbox stays unknown, the mail is kept
-            candidates = []
-        inbox, mailbox = resolve_inbox(candidates)
-    digest = hashlib.sha256(raw).hexdigest()
-    message_id = _quick_message_id(raw)
-    dedupe_key = tokens.key(message_id) if message_id else digest
-    existing = InboundEmail.objects.filter(inbox=inbox, dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return Received(existing, duplicate=True)
-    path = raw_path(digest)
-    _store_raw(path, raw)
+    return receive_many([(raw, source)], inbox=inbox, mailbox=mailbox, recipients=recipients)[0]
+
+
+_Prepared = tuple[bytes, str, Inbox | None, Mailbox | None, str, str, str]
+
+
+def _inbound_row(item: _Prepared) -> InboundEmail:
+    raw, source, box_inbox, box, digest, message_id, key = item
+    return InboundEmail(
+        inbox=box_inbox,
+        mailbox=box,
+        source=source[:500],
+        sha256=digest,
+        size=len(raw),
+        mail_id=message_id,
+        dedupe_key=key,
+        raw=raw_path(digest),
+    )
+
+
+def _store_row(item: _Prepared) -> tuple[InboundEmail, bool]:
+    """The row stored, and whether another route had stored it first."""
     try:
         with transaction.atomic():
-            row = InboundEmail.objects.create(
-                inbox=inbox,
-                mailbox=mailbox,
-                source=source[:500],
-                sha256=digest,
-                size=len(raw),
-                mail_id=message_id,
-                dedupe_key=dedupe_key,
-                raw=path,
-            )
+            row = _inbound_row(item)
+            row.save()
+            return row, False
     except IntegrityError:  # the same message arrived at the same moment by another route
-        return Received(InboundEmail.objects.get(inbox=inbox, dedupe_key=dedupe_key), duplicate=True)
-    if inbox is None:
+        return InboundEmail.objects.get(inbox=item[2], dedupe_key=item[6]), True
+
+
+def receive_many(
+    items: Sequence[tuple[bytes, str]],
+    *,
+    inbox: Inbox | None = None,
+    mailbox: Mailbox | None = None,
+    recipients: list[str] | None = None,
+) -> list[Received]:
+    """``receive`` for several (raw, source) pairs at once: one look-up for duplicates, one
+    transaction for the rows (committed when this returns), files written before it."""
+    if mailbox is not None and inbox is None:
+        inbox = mailbox.inbox
+    prepared: list[_Prepared] = []
+    mailboxes = None
+    if inbox is None and len(items) > 1:  # a batch: our mailboxes once, not once per message
+        mailboxes = {m.address.lower(): m for m in Mailbox.objects.select_related("inbox")}
+    for raw, source in items:
+        box_inbox, box = inbox, mailbox
+        if box_inbox is None:
+            try:
+                candidates = recipients if recipients else _header_recipients(raw)
+            except Exception:  # headers too broken to read: the inbox stays unknown, the mail is kept
+                candidates = []
+            box_inbox, box = resolve_inbox(candidates, mailboxes)
+        digest = hashlib.sha256(raw).hexdigest()
+        message_id = _quick_message_id(raw)
+        key = tokens.key(message_id) if message_id else digest
+        prepared.append((raw, source, box_inbox, box, digest, message_id, key))
+
+    existing: dict[tuple[int | None, str], InboundEmail] = {}
+    for row in InboundEmail.objects.filter(dedupe_key__in={p[6] for p in prepared}).order_by("id"):
+        existing.setdefault((row.inbox_id, row.dedupe_key), row)
+    results: list[Received | None] = [None] * len(prepared)
+    fresh: list[int] = []
+    for i, (raw, _source, box_inbox, _box, digest, _mid, key) in enumerate(prepared):
+        seen = existing.get((box_inbox.pk if box_inbox else None, key))
+        if seen is not None:
+            results[i] = Received(seen, duplicate=True)
+        else:
+            _store_raw(raw_path(digest), raw)
+            fresh.append(i)
+    if fresh:
+        # The same message twice in this batch: the first is stored, the others are duplicates.
+        first_of: dict[tuple[int | None, str], int] = {}
+        unique = []
+        for i in fresh:
+            box_inbox, key = prepared[i][2], prepared[i][6]
+            slot = (box_inbox.pk if box_inbox else None, key)
+            if slot in first_of:
+                continue
+            first_of[slot] = i
+            unique.append(i)
+        try:
+            with transaction.atomic():
+                rows = InboundEmail.objects.bulk_create([_inbound_row(prepared[i]) for i in unique])
+                stored = [(row, False) for row in rows]
+        except IntegrityError:  # one arrived at the same moment by another route: one at a time
+            with transaction.atomic():
+                stored = [_store_row(prepared[i]) for i in unique]
+        by_index = dict(zip(unique, stored, strict=True))
+        for i in fresh:
+            box_inbox, key = prepared[i][2], prepared[i][6]
+            first = first_of[(box_inbox.pk if box_inbox else None, key)]
+            row, elsewhere = by_index[first]
+            results[i] = Received(row, duplicate=elsewhere or i != first)
+    for i in fresh:
+        got = results[i]
+        assert got is not None
+        if got.duplicate or got.inbound.inbox_id is not None:
+            continue
         # Unique constraints treat NULLs as distinct: deduplicate inbox-less mail by hand.
-        first = InboundEmail.objects.filter(inbox__isnull=True, dedupe_key=dedupe_key).order_by("id").first()
-        if first is not None and first.pk != row.pk:
-            InboundEmail.objects.filter(pk=row.pk).delete()
-            return Received(first, duplicate=True)
-    return Received(row, duplicate=False)
+        earliest = (
+            InboundEmail.objects.filter(inbox__isnull=True, dedupe_key=got.inbound.dedupe_key)
+            .order_by("id")
+            .first()
+        )
+        if earliest is not None and earliest.pk != got.inbound.pk:
+            InboundEmail.objects.filter(pk=got.inbound.pk).delete()
+            results[i] = Received(earliest, duplicate=True)
+    return [r for r in results if r is not None]
 
 
 def ingest(
@@ -186,12 +269,30 @@ def ingest(
     recipients: list[str] | None = None,
 ) -> Outcome:
     """Receive and process one message."""
-    received = receive(raw, source=source, inbox=inbox, mailbox=mailbox, recipients=recipients)
-    if received.duplicate:
-        done = outcome_of(received.inbound)
-        done.outcome = "duplicate"
-        return done
-    return process(received.inbound.pk)
+    return ingest_many([(raw, source)], inbox=inbox, mailbox=mailbox, recipients=recipients)[0]
+
+
+def ingest_many(
+    items: Sequence[tuple[bytes, str]],
+    *,
+    inbox: Inbox | None = None,
+    mailbox: Mailbox | None = None,
+    recipients: list[str] | None = None,
+) -> list[Outcome]:
+    """Receive and process several (raw, source) messages (an import, a mailbox's backlog):
+    stored in one transaction, processed in another (``process_many``). Outcomes in order."""
+    received = receive_many(items, inbox=inbox, mailbox=mailbox, recipients=recipients)
+    todo = [r.inbound.pk for r in received if not r.duplicate]
+    done = dict(zip(todo, process_many(todo), strict=True))
+    outcomes = []
+    for r in received:
+        if r.duplicate:
+            out = outcome_of(r.inbound)
+            out.outcome = "duplicate"
+            outcomes.append(out)
+        else:
+            outcomes.append(done[r.inbound.pk])
+    return outcomes
 
 
 # --- process --------------------------------------------------------------------------------
@@ -200,14 +301,60 @@ def ingest(
 def process(inbound_id: int) -> Outcome:
     """Turn a received message into a ticket, a reply, a held message, a bounce or a quarantine
     entry. Does nothing to a row that is no longer ``received``."""
-    with transaction.atomic():
-        inbound = (
-            InboundEmail.objects.select_for_update(of=("self",))
+    return process_many([inbound_id])[0]
+
+
+def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
+    """``process`` for several messages in one transaction. Each message's writes run in a
+    savepoint (one message's failure quarantines that message only); messages that open
+    tickets are collected and opened together (``_Batch``), before any message that could
+    depend on them. Listeners that take batches of events (SLA clocks, routing, live pages...)
+    run once for the lot after the commit. Keep batches to what takes well under a second: on
+    SQLite the transaction holds the write lock."""
+    outcomes: list[Outcome] = []
+    with events.batched(), transaction.atomic():
+        batch = _Batch(_our_addresses())
+        rows = {
+            row.pk: row
+            for row in InboundEmail.objects.select_for_update(of=("self",))
             .select_related("inbox", "mailbox")
-            .get(pk=inbound_id)
-        )
-        if inbound.status != InboundStatus.RECEIVED:
-            return outcome_of(inbound)
+            .filter(pk__in=list(inbound_ids))
+        }
+        for inbound_id in inbound_ids:
+            inbound = rows.get(inbound_id)
+            if inbound is None:
+                raise InboundEmail.DoesNotExist(f"no inbound email {inbound_id}")
+            parsed: ParsedEmail | None = None
+            while True:
+                try:
+                    with transaction.atomic():
+                        result = _process(inbound, batch, parsed)
+                except Exception as exc:  # a database error outside the guarded steps: the sweep retries
+                    logger.exception("processing inbound email %s failed", inbound_id)
+                    result = Outcome(
+                        inbound_id=inbound_id, outcome=InboundStatus.RECEIVED, reason=f"error: {exc!r}"
+                    )
+                if isinstance(result, _FlushFirst):
+                    batch.flush()
+                    parsed = result.parsed
+                    continue
+                outcomes.append(result)
+                break
+        batch.flush()
+    return outcomes
+
+
+@dataclass
+class _FlushFirst:
+    """This message depends on tickets the batch has not opened yet: open them, then retry."""
+
+    parsed: ParsedEmail
+
+
+def _process(inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None) -> Outcome | _FlushFirst:
+    if inbound.status != InboundStatus.RECEIVED:
+        return outcome_of(inbound)
+    if parsed is None:
         inbound.attempts += 1
         raw = b""
         try:
@@ -223,14 +370,14 @@ def process(inbound_id: int) -> Outcome:
         inbound.mail_id = parsed.message_id or inbound.mail_id
         inbound.from_address = parsed.from_address[:320]
         inbound.subject = parsed.subject
-        try:
-            with transaction.atomic():
-                return _apply(inbound, parsed)
-        except DomainError as exc:
-            return _finish(inbound, InboundStatus.QUARANTINED, reason=f"refused: {exc}", parsed=parsed)
-        except Exception as exc:
-            logger.exception("processing inbound email %s failed", inbound.pk)
-            return _finish(inbound, InboundStatus.QUARANTINED, reason=f"error: {exc!r}"[:2000], parsed=parsed)
+    try:
+        with transaction.atomic():
+            return _apply(inbound, parsed, batch)
+    except DomainError as exc:
+        return _finish(inbound, InboundStatus.QUARANTINED, reason=f"refused: {exc}", parsed=parsed)
+    except Exception as exc:
+        logger.exception("processing inbound email %s failed", inbound.pk)
+        return _finish(inbound, InboundStatus.QUARANTINED, reason=f"error: {exc!r}"[:2000], parsed=parsed)
 
 
 def _note_headers(inbound: InboundEmail, raw: bytes) -> None:
@@ -259,14 +406,14 @@ def _our_addresses() -> set[str]:
     return ours
 
 
-def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
+def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome | _FlushFirst:
     inbox = inbound.inbox
+    ours = batch.ours
     if parsed.bounce is not None:
         return _bounce(inbound, parsed)
     sender = parsed.from_address
     if not sender:
         return _finish(inbound, InboundStatus.QUARANTINED, reason="no sender address", parsed=parsed)
-    ours = _our_addresses()
     if tokens.base_address(sender) in ours:
         return _finish(
             inbound, InboundStatus.IGNORED, reason="sent from one of our own addresses", parsed=parsed
@@ -274,10 +421,14 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
     if _looks_like_loop(parsed):
         return _finish(inbound, InboundStatus.IGNORED, reason="our own message came back", parsed=parsed)
 
+    if batch.references_pending(parsed):
+        return _FlushFirst(parsed)
     found = thread.find(parsed, inbox)
     if found is not None and found.ticket.status != Status.CLOSED:
+        if batch.pending:  # its sender or copied people may be among the batch's new contacts
+            return _FlushFirst(parsed)
         return _threaded(inbound, parsed, found.ticket, ours)
-    return _created(inbound, parsed, inbox, ours, follow_up_of=found.ticket if found else None)
+    return batch.add(inbound, parsed, inbox, follow_up_of=found.ticket if found else None)
 
 
 def _looks_like_loop(parsed: ParsedEmail) -> bool:
@@ -326,30 +477,148 @@ def _cid_map(parsed: ParsedEmail, message: Message) -> dict[str, int]:
     return mapping
 
 
-def _created(
-    inbound: InboundEmail,
-    parsed: ParsedEmail,
-    inbox: Inbox | None,
-    ours: set[str],
-    follow_up_of: Ticket | None,
-) -> Outcome:
-    contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
-    text, html, uploads, _ = _content(parsed)
-    subject = parsed.subject or (f"Follow-up to #{follow_up_of.number}" if follow_up_of else "(no subject)")
-    ticket = create_ticket(
-        actor=contact,
-        requester=contact,
-        subject=subject[:500],
-        body_text=text,
-        body_html=html,
-        channel=Channel.EMAIL,
-        inbox=inbox,
-        attachments=uploads,
-    )
-    message = ticket.messages.order_by("id").first()
-    assert message is not None
-    _after_message(inbound, parsed, ticket, message, ours, copy_cc=True)
-    return _finish(inbound, InboundStatus.CREATED, ticket=ticket, message=message, parsed=parsed)
+@dataclass
+class _Opening:
+    inbound: InboundEmail
+    parsed: ParsedEmail
+    inbox: Inbox | None
+    follow_up_of: Ticket | None
+    copied: list[str]
+    outcome: Outcome  # filled in when the batch opens the ticket
+
+
+class _Batch:
+    """Messages of one ``process_many`` that open tickets, opened together by ``flush``: the
+    contacts in one look-up, the tickets with ``create_tickets``, the references in one insert.
+    A flush that fails is retried one message at a time, so only the message at fault is
+    quarantined."""
+
+    def __init__(self, ours: set[str]) -> None:
+        self.ours = ours
+        self.pending: list[_Opening] = []
+        self.keys: set[str] = set()  # the pending messages' Message-ID keys
+
+    def references_pending(self, parsed: ParsedEmail) -> bool:
+        if not self.keys:
+            return False
+        return any(tokens.key(i) in self.keys for i in [*parsed.in_reply_to, *parsed.references][:100])
+
+    def add(
+        self, inbound: InboundEmail, parsed: ParsedEmail, inbox: Inbox | None, follow_up_of: Ticket | None
+    ) -> Outcome:
+        # Addresses are checked now, so that a refusal quarantines this message alone.
+        normalise_email(parsed.from_address)
+        copied = self._copied(parsed)
+        for address in copied:
+            normalise_email(address)
+        outcome = Outcome(inbound_id=inbound.pk, outcome=InboundStatus.RECEIVED)
+        self.pending.append(_Opening(inbound, parsed, inbox, follow_up_of, copied, outcome))
+        if parsed.message_id:
+            self.keys.add(tokens.key(parsed.message_id))
+        return outcome
+
+    def _copied(self, parsed: ParsedEmail) -> list[str]:
+        """People the requester copied: they follow the ticket and get its public replies from
+        now on, never its history. Our own addresses and agents are not customers."""
+        addresses = [a for a in dict.fromkeys(parsed.cc + parsed.to) if a != parsed.from_address]
+        return [a for a in addresses if tokens.base_address(a) not in self.ours]
+
+    def flush(self) -> None:
+        items, self.pending, self.keys = self.pending, [], set()
+        if not items:
+            return
+        try:
+            with transaction.atomic():
+                self._open(items)
+            return
+        except Exception:
+            if len(items) > 1:
+                logger.exception("opening %d tickets together failed; opening them one by one", len(items))
+        for item in items:
+            try:
+                with transaction.atomic():
+                    self._open([item])
+            except DomainError as exc:
+                self._fill(
+                    item,
+                    _finish(
+                        item.inbound, InboundStatus.QUARANTINED, reason=f"refused: {exc}", parsed=item.parsed
+                    ),
+                )
+            except Exception as exc:
+                logger.exception("processing inbound email %s failed", item.inbound.pk)
+                reason = f"error: {exc!r}"[:2000]
+                self._fill(
+                    item, _finish(item.inbound, InboundStatus.QUARANTINED, reason=reason, parsed=item.parsed)
+                )
+
+    @staticmethod
+    def _fill(item: _Opening, done: Outcome) -> None:
+        item.outcome.__dict__.update(done.__dict__)
+
+    def _open(self, items: list[_Opening]) -> None:
+        everyone = [a for item in items for a in item.copied]
+        agents = (
+            {a.lower() for a in Agent.objects.filter(email__in=everyone).values_list("email", flat=True)}
+            if everyone
+            else set()
+        )
+        contacts = find_or_create_contacts(
+            [(i.parsed.from_address, i.parsed.from_name) for i in items]
+            + [(a, "") for a in everyone if a.lower() not in agents]
+        )
+        specs = []
+        for item in items:
+            parsed = item.parsed
+            contact = contacts[normalise_email(parsed.from_address).lower()]
+            text, html, uploads, _ = _content(parsed)
+            follow_up = item.follow_up_of
+            subject = parsed.subject or (f"Follow-up to #{follow_up.number}" if follow_up else "(no subject)")
+            copied = [contacts[normalise_email(a).lower()] for a in item.copied if a.lower() not in agents]
+            specs.append(
+                NewTicket(
+                    actor=contact,
+                    requester=contact,
+                    subject=subject[:500],
+                    body_text=text,
+                    body_html=html,
+                    channel=Channel.EMAIL,
+                    inbox=item.inbox,
+                    attachments=uploads,
+                    copied=copied,
+                )
+            )
+        opened = create_tickets(specs)
+        references = []
+        for item, o in zip(items, opened, strict=True):
+            if any(part.inline and part.content_id for part in item.parsed.attachments):
+                mapping = _cid_map(item.parsed, o.message)
+                if mapping:
+                    link_inline_images(o.message, mapping)
+            if item.parsed.message_id:
+                references.append(
+                    EmailReference(
+                        inbox=item.inbound.inbox,
+                        key=tokens.key(item.parsed.message_id),
+                        mail_id=item.parsed.message_id,
+                        ticket=o.ticket,
+                        message=o.message,
+                    )
+                )
+        EmailReference.objects.bulk_create(references)
+        for item, o in zip(items, opened, strict=True):
+            names = [a.name for a in o.message.attachments.all()] if item.parsed.attachments else []
+            self._fill(
+                item,
+                _finish(
+                    item.inbound,
+                    InboundStatus.CREATED,
+                    ticket=o.ticket,
+                    message=o.message,
+                    parsed=item.parsed,
+                    attachment_names=names,
+                ),
+            )
 
 
 def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, ours: set[str]) -> Outcome:
@@ -462,6 +731,7 @@ def _finish(
     message: Message | None = None,
     reason: str = "",
     parsed: ParsedEmail | None = None,
+    attachment_names: list[str] | None = None,
 ) -> Outcome:
     inbound.status = status
     inbound.reason = reason
@@ -470,18 +740,24 @@ def _finish(
     inbound.processed_at = clock.now()
     inbound.save()
     publish(InboundProcessed(inbound_id=inbound.pk, status=status))
-    return outcome_of(inbound, parsed=parsed, message=message)
+    return outcome_of(inbound, parsed=parsed, message=message, attachment_names=attachment_names)
 
 
 def outcome_of(
-    inbound: InboundEmail, *, parsed: ParsedEmail | None = None, message: Message | None = None
+    inbound: InboundEmail,
+    *,
+    parsed: ParsedEmail | None = None,
+    message: Message | None = None,
+    attachment_names: list[str] | None = None,
 ) -> Outcome:
     ticket_number = inbound.ticket.number if inbound.ticket_id and inbound.ticket else None
     text = ""
     names: list[str] = []
     if message is not None:
         text = message.body_text
-        names = [a.name for a in message.attachments.all()]
+        names = (
+            attachment_names if attachment_names is not None else [a.name for a in message.attachments.all()]
+        )
     elif parsed is not None:
         text = parsed.new_text or parsed.text
         names = [p.name for p in parsed.attachments]
@@ -508,8 +784,8 @@ def process_pending(limit: int = 500) -> int:
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
-    for inbound_id in ids:
-        process(inbound_id)
+    for start in range(0, len(ids), BATCH):
+        process_many(ids[start : start + BATCH])
     return len(ids)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from zabota.channels.email import outbox, tasks
 from zabota.channels.email.events import OutboundQueued
+from zabota.channels.email.models import Mailbox
 from zabota.core.events import subscribe
 from zabota.tickets.choices import Channel, MessageKind
 from zabota.tickets.events import MessageAdded, TicketCreated
@@ -28,10 +29,17 @@ def send_queued_mail(event: OutboundQueued) -> None:
     tasks.send_outbound(event.outbound_id)
 
 
-@subscribe(TicketCreated)
-def acknowledge_new_email_ticket(event: TicketCreated) -> None:
-    if (
-        event.actor_contact_id is not None
-        and Ticket.objects.filter(pk=event.ticket_id, channel=Channel.EMAIL).exists()
-    ):
-        tasks.auto_acknowledge(event.ticket_id)
+@subscribe(TicketCreated, batch=True)
+def acknowledge_new_email_ticket(events: list[TicketCreated]) -> None:
+    opened_by_customers = [e.ticket_id for e in events if e.actor_contact_id is not None]
+    if not opened_by_customers or not Mailbox.objects.filter(auto_ack_enabled=True, is_active=True).exists():
+        return
+    by_email = list(
+        Ticket.objects.filter(pk__in=opened_by_customers, channel=Channel.EMAIL)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if len(by_email) == 1:
+        tasks.auto_acknowledge(by_email[0])
+    elif by_email:
+        tasks.auto_acknowledge_many(by_email)

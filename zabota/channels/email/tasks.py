@@ -36,6 +36,14 @@ def auto_acknowledge(ticket_id: int) -> bool:
 
 
 @db_task()
+def auto_acknowledge_many(ticket_ids: list[int]) -> int:
+    """``auto_acknowledge`` for the tickets of an import batch (one task, not one each)."""
+    from zabota.channels.email import autoack
+
+    return sum(autoack.queue_auto_ack(ticket_id) is not None for ticket_id in ticket_ids)
+
+
+@db_task()
 def poll_mailbox(mailbox_id: int, after: datetime | None = None, soon: bool = False) -> int | None:
     """Fetch one IMAP mailbox's new mail (``receivers.imap``). Does nothing when another poll
     holds the mailbox's lease; returns how many messages were fetched. A poll that stopped at

@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import filetype
@@ -55,7 +56,23 @@ def require_editor(actor: Actor) -> None:
 def record(
     ticket: Ticket, actor: Actor, verb: str, field: str = "", before: Any = None, after: Any = None
 ) -> Activity:
-    return Activity.objects.create(
+    row = activity_row(ticket, actor, verb, field, before, after)
+    row.save()
+    return row
+
+
+def activity_row(
+    ticket: Ticket,
+    actor: Actor,
+    verb: str,
+    field: str = "",
+    before: Any = None,
+    after: Any = None,
+    *,
+    at: datetime | None = None,
+) -> Activity:
+    """An unsaved activity row (``record`` saves one; bulk actions save many at once)."""
+    return Activity(
         ticket=ticket,
         actor_agent=agent_of(actor),
         actor_contact=contact_of(actor),
@@ -63,7 +80,7 @@ def record(
         field=field,
         before=before,
         after=after,
-        created_at=clock.now(),
+        created_at=at or clock.now(),
     )
 
 
@@ -74,12 +91,19 @@ def touch(ticket: Ticket) -> None:
 
 def next_number() -> int:
     """The next ticket number. The counter row is locked until the transaction ends."""
-    updated = Counter.objects.filter(name="ticket").update(value=F("value") + 1)
+    return next_numbers(1)[0]
+
+
+def next_numbers(n: int) -> list[int]:
+    """The next ``n`` ticket numbers, in order. The counter row is locked until the transaction
+    ends."""
+    updated = Counter.objects.filter(name="ticket").update(value=F("value") + n)
     if not updated:
         start = (Ticket.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-        Counter.objects.create(name="ticket", value=start)
-        return start
-    return Counter.objects.get(name="ticket").value
+        Counter.objects.create(name="ticket", value=start + n - 1)
+        return list(range(start, start + n))
+    last = Counter.objects.get(name="ticket").value
+    return list(range(last - n + 1, last + 1))
 
 
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS)

@@ -34,8 +34,16 @@ def resolve_tags(names: list[str]) -> list[Tag]:
     return [existing[n] for n in wanted]
 
 
-def clean_custom_fields(values: dict[str, Any]) -> dict[str, Any]:
-    defs = {d.key: d for d in CustomFieldDefinition.objects.all()}
+def custom_field_definitions() -> dict[str, CustomFieldDefinition]:
+    return {d.key: d for d in CustomFieldDefinition.objects.all()}
+
+
+def clean_custom_fields(
+    values: dict[str, Any], defs: dict[str, CustomFieldDefinition] | None = None
+) -> dict[str, Any]:
+    if not values:
+        return {}
+    defs = defs if defs is not None else custom_field_definitions()
     clean: dict[str, Any] = {}
     for key, value in values.items():
         d = defs.get(key)

@@ -152,11 +152,14 @@ def _agent_chose(ticket: Ticket, opened_by_agent: bool) -> bool:
     ).exists()
 
 
-def apply_automatic_priority(*, ticket_id: int, opened_by_agent: bool = False) -> Decision | None:
+def apply_automatic_priority(
+    *, ticket_id: int, opened_by_agent: bool = False, specs: list[RuleSpec] | None = None
+) -> Decision | None:
     """Apply the rules to a new ticket: set the winning priority (by the system) when it differs
     and put an event on the timeline saying why. Returns the decision (None: no rule matched,
-    or an agent chose the priority)."""
-    specs = active_specs()  # first: with no rules, a new ticket costs one query here
+    or an agent chose the priority). ``specs``: the active rules, when the caller has them."""
+    if specs is None:
+        specs = active_specs()  # first: with no rules, a new ticket costs one query here
     if not specs:
         return None
     ticket = (

@@ -23,6 +23,9 @@ from zabota.channels.email.models import InboundEmail
 from zabota.channels.email.receivers.files import MailFiles, NotMail
 from zabota.tickets.models import Inbox
 
+# A chunk of messages is stored and processed together: ingest.BATCH messages or this many bytes.
+CHUNK_BYTES = 32 * 1024 * 1024
+
 # The summary's order and words, by outcome.
 SUMMARY = [
     ("created", "created"),
@@ -95,16 +98,16 @@ class Command(BaseCommand):
         with tqdm(
             total=total, unit="msg", file=sys.stderr, disable=opts["no_progress"] or None, smoothing=0.1
         ) as bar:
+            chunk: list[Any] = []
+            size = 0
             for item in files:
-                received = ingest.receive(item.raw, source=item.source, inbox=inbox)
-                if received.duplicate:
-                    out = _duplicate(received, detailed)
-                else:
-                    out = ingest.process(received.inbound.pk)
-                counts[out.outcome] += 1
-                if detailed:
-                    rows.append(report_row(item.label, out))
-                bar.update(1)
+                chunk.append(item)
+                size += len(item.raw)
+                if len(chunk) >= ingest.BATCH or size >= CHUNK_BYTES:
+                    self._ingest(chunk, inbox, counts, rows, detailed, bar)
+                    chunk, size = [], 0
+            if chunk:
+                self._ingest(chunk, inbox, counts, rows, detailed, bar)
         files.close()
 
         summary = ", ".join(f"{counts[key]} {word}" for key, word in SUMMARY)
@@ -117,3 +120,23 @@ class Command(BaseCommand):
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
             os.replace(tmp, path)
+
+    def _ingest(
+        self,
+        chunk: list[Any],
+        inbox: Inbox | None,
+        counts: Counter[str],
+        rows: list[dict[str, Any]],
+        detailed: bool,
+        bar: Any,
+    ) -> None:
+        """Store a chunk of messages (one commit), then process the new ones (another)."""
+        received = ingest.receive_many([(item.raw, item.source) for item in chunk], inbox=inbox)
+        fresh = [r.inbound.pk for r in received if not r.duplicate]
+        done = dict(zip(fresh, ingest.process_many(fresh), strict=True))
+        for item, r in zip(chunk, received, strict=True):
+            out = _duplicate(r, detailed) if r.duplicate else done[r.inbound.pk]
+            counts[out.outcome] += 1
+            if detailed:
+                rows.append(report_row(item.label, out))
+        bar.update(len(chunk))
