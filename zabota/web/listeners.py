@@ -7,6 +7,8 @@ the ticket. Payloads are ids and small facts: nothing to leak.
 
 from __future__ import annotations
 
+from typing import Any
+
 from zabota.core.events import subscribe
 from zabota.tickets.events import (
     FollowerAdded,
@@ -23,20 +25,22 @@ from zabota.web import live
 def _ticket_changed(ticket_id: int, what: str) -> None:
     number = Ticket.objects.filter(pk=ticket_id).values_list("number", flat=True).first()
     if number is not None:
-        _push(ticket_id, number, what)
+        live.push_many(_pushes(ticket_id, number, what))
 
 
-def _push(ticket_id: int, number: int, what: str) -> None:
-    live.push(
-        live.ticket_group(ticket_id), {"type": "ticket", "ticket": ticket_id, "number": number, "what": what}
-    )
-    live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_id})
+def _pushes(ticket_id: int, number: int, what: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (
+            live.ticket_group(ticket_id),
+            {"type": "ticket", "ticket": ticket_id, "number": number, "what": what},
+        ),
+        (live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_id}),
+    ]
 
 
 @subscribe(TicketCreated, batch=True)
 def push_created(events: list[TicketCreated]) -> None:
-    for event in events:
-        live.push(live.INBOX_GROUP, {"type": "inbox", "ticket": event.ticket_id})
+    live.push_many([(live.INBOX_GROUP, {"type": "inbox", "ticket": e.ticket_id}) for e in events])
 
 
 @subscribe(TicketChanged)
@@ -48,9 +52,7 @@ def push_changed(event: TicketChanged) -> None:
 def push_message(events: list[MessageAdded]) -> None:
     ticket_ids = list(dict.fromkeys(e.ticket_id for e in events))
     numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
-    for ticket_id in ticket_ids:
-        if ticket_id in numbers:
-            _push(ticket_id, numbers[ticket_id], "message")
+    live.push_many([p for t in ticket_ids if t in numbers for p in _pushes(t, numbers[t], "message")])
 
 
 @subscribe(TicketsMerged)

@@ -56,34 +56,47 @@ def message(payload: dict[str, Any]) -> dict[str, Any]:
 def push(group: str, payload: dict[str, Any]) -> None:
     """Send ``payload`` to ``group``. Never raises: a failed push only means a page refreshes
     on its next action instead of now; the domain change is already committed."""
+    push_many([(group, payload)])
+
+
+def push_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    """``push`` for several (group, payload) pairs, sent in order in one go (a batch of
+    imported mail: one trip to the channel layer's loop, not one per ticket)."""
+    if not pushes:
+        return
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        _send(layer, group, message(payload))
+        _send(layer, [(group, message(payload)) for group, payload in pushes])
     except Exception:
-        logger.exception("live push to %s failed", group)
+        logger.exception("live push to %s failed", ", ".join(sorted({g for g, _ in pushes})))
 
 
-def _send(layer: Any, group: str, msg: dict[str, Any]) -> None:
+async def _send_all(layer: Any, msgs: list[tuple[str, dict[str, Any]]]) -> None:
+    for group, msg in msgs:
+        await layer.group_send(group, msg)
+
+
+def _send(layer: Any, msgs: list[tuple[str, dict[str, Any]]]) -> None:
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is not None:
         # Called from async code (on a loop's own thread): don't block the loop; schedule.
-        task = running.create_task(layer.group_send(group, msg))
+        task = running.create_task(_send_all(layer, msgs))
         _pending.add(task)
         task.add_done_callback(_pending.discard)
         return
     loop = server_loop()
     if loop is not None:
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, msg), loop)
+        future = asyncio.run_coroutine_threadsafe(_send_all(layer, msgs), loop)
         try:
             future.result(SEND_TIMEOUT)
         except FutureTimeout:
             future.cancel()
-            logger.warning("live push to %s timed out", group)
+            logger.warning("live push to %s timed out", msgs[0][0])
         return
     # No socket served by this process (a separate worker, a management command): with Redis
     # this reaches the web processes; with the in-memory layer there is nobody to reach, so
@@ -91,7 +104,7 @@ def _send(layer: Any, group: str, msg: dict[str, Any]) -> None:
     # per push for no one).
     if isinstance(layer, InMemoryChannelLayer):
         return
-    async_to_sync(layer.group_send)(group, msg)
+    async_to_sync(_send_all)(layer, msgs)
 
 
 def ticket_group(ticket_id: int) -> str:

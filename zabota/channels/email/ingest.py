@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
@@ -313,13 +313,13 @@ def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
     SQLite the transaction holds the write lock."""
     outcomes: list[Outcome] = []
     with events.batched(), transaction.atomic():
-        batch = _Batch(_our_addresses())
         rows = {
             row.pk: row
             for row in InboundEmail.objects.select_for_update(of=("self",))
             .select_related("inbox", "mailbox")
             .filter(pk__in=list(inbound_ids))
         }
+        batch = _Batch(_our_addresses(), rows.values())
         for inbound_id in inbound_ids:
             inbound = rows.get(inbound_id)
             if inbound is None:
@@ -418,7 +418,7 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome
         return _finish(
             inbound, InboundStatus.IGNORED, reason="sent from one of our own addresses", parsed=parsed
         )
-    if _looks_like_loop(parsed):
+    if batch.sent_by_us(parsed.message_id):
         return _finish(inbound, InboundStatus.IGNORED, reason="our own message came back", parsed=parsed)
 
     if batch.references_pending(parsed):
@@ -429,12 +429,6 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome
             return _FlushFirst(parsed)
         return _threaded(inbound, parsed, found.ticket, ours)
     return batch.add(inbound, parsed, inbox, follow_up_of=found.ticket if found else None)
-
-
-def _looks_like_loop(parsed: ParsedEmail) -> bool:
-    """An auto-reply quoting one of our Message-IDs is handled by threading; but a copy of a
-    message we sent (same Message-ID as an outbox row) must never become a customer message."""
-    return bool(parsed.message_id) and OutboundEmail.objects.filter(mail_id=parsed.message_id).exists()
 
 
 def _content(parsed: ParsedEmail) -> tuple[str, str, list[Upload], list[str]]:
@@ -493,10 +487,26 @@ class _Batch:
     A flush that fails is retried one message at a time, so only the message at fault is
     quarantined."""
 
-    def __init__(self, ours: set[str]) -> None:
+    def __init__(self, ours: set[str], rows: Iterable[InboundEmail] = ()) -> None:
         self.ours = ours
         self.pending: list[_Opening] = []
         self.keys: set[str] = set()  # the pending messages' Message-ID keys
+        # Which of the batch's Message-IDs (as read on receipt) are of mail we sent: one query.
+        self.looked_up = {row.mail_id for row in rows if row.mail_id}
+        self.ours_sent = (
+            set(OutboundEmail.objects.filter(mail_id__in=self.looked_up).values_list("mail_id", flat=True))
+            if self.looked_up
+            else set()
+        )
+
+    def sent_by_us(self, message_id: str) -> bool:
+        """An auto-reply quoting one of our Message-IDs is handled by threading; but a copy of a
+        message we sent (same Message-ID as an outbox row) must never become a customer's."""
+        if not message_id:
+            return False
+        if message_id in self.looked_up:
+            return message_id in self.ours_sent
+        return OutboundEmail.objects.filter(mail_id=message_id).exists()
 
     def references_pending(self, parsed: ParsedEmail) -> bool:
         if not self.keys:
@@ -738,7 +748,19 @@ def _finish(
     inbound.ticket = ticket
     inbound.message = message
     inbound.processed_at = clock.now()
-    inbound.save()
+    inbound.save(
+        update_fields=[
+            "status",
+            "reason",
+            "ticket",
+            "message",
+            "processed_at",
+            "attempts",
+            "mail_id",
+            "from_address",
+            "subject",
+        ]
+    )
     publish(InboundProcessed(inbound_id=inbound.pk, status=status))
     return outcome_of(inbound, parsed=parsed, message=message, attachment_names=attachment_names)
 
