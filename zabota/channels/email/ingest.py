@@ -617,18 +617,11 @@ class _Batch:
                 )
         EmailReference.objects.bulk_create(references)
         for item, o in zip(items, opened, strict=True):
-            names = [a.name for a in o.message.attachments.all()] if item.parsed.attachments else []
-            self._fill(
-                item,
-                _finish(
-                    item.inbound,
-                    InboundStatus.CREATED,
-                    ticket=o.ticket,
-                    message=o.message,
-                    parsed=item.parsed,
-                    attachment_names=names,
-                ),
-            )
+            _mark(item.inbound, InboundStatus.CREATED, ticket=o.ticket, message=o.message)
+        _save_marked([item.inbound for item in items])
+        for item, o in zip(items, opened, strict=True):
+            names = [a.name for a in o.attachments]
+            self._fill(item, outcome_of(item.inbound, message=o.message, attachment_names=names))
 
 
 def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, ours: set[str]) -> Outcome:
@@ -733,6 +726,19 @@ def _bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
     return _finish(inbound, InboundStatus.BOUNCE, ticket=ticket, reason=reason, parsed=parsed)
 
 
+_FINISHED_FIELDS = [
+    "status",
+    "reason",
+    "ticket",
+    "message",
+    "processed_at",
+    "attempts",
+    "mail_id",
+    "from_address",
+    "subject",
+]
+
+
 def _finish(
     inbound: InboundEmail,
     status: str,
@@ -743,26 +749,34 @@ def _finish(
     parsed: ParsedEmail | None = None,
     attachment_names: list[str] | None = None,
 ) -> Outcome:
+    _mark(inbound, status, ticket=ticket, message=message, reason=reason)
+    _save_marked([inbound])
+    return outcome_of(inbound, parsed=parsed, message=message, attachment_names=attachment_names)
+
+
+def _mark(
+    inbound: InboundEmail,
+    status: str,
+    *,
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+    reason: str = "",
+) -> None:
+    """What became of the message, on the row (``_save_marked`` writes it)."""
     inbound.status = status
     inbound.reason = reason
     inbound.ticket = ticket
     inbound.message = message
     inbound.processed_at = clock.now()
-    inbound.save(
-        update_fields=[
-            "status",
-            "reason",
-            "ticket",
-            "message",
-            "processed_at",
-            "attempts",
-            "mail_id",
-            "from_address",
-            "subject",
-        ]
-    )
-    publish(InboundProcessed(inbound_id=inbound.pk, status=status))
-    return outcome_of(inbound, parsed=parsed, message=message, attachment_names=attachment_names)
+
+
+def _save_marked(rows: list[InboundEmail]) -> None:
+    if len(rows) == 1:
+        rows[0].save(update_fields=_FINISHED_FIELDS)
+    else:
+        InboundEmail.objects.bulk_update(rows, _FINISHED_FIELDS)
+    for row in rows:
+        publish(InboundProcessed(inbound_id=row.pk, status=row.status))
 
 
 def outcome_of(

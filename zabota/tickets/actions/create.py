@@ -32,7 +32,7 @@ from zabota.tickets.actions.fields import (
 )
 from zabota.tickets.choices import Channel, Kind, MessageKind, Priority, Status
 from zabota.tickets.events import MessageAdded, TicketCreated
-from zabota.tickets.models import Activity, Follower, Inbox, Message, Ticket, TicketTag
+from zabota.tickets.models import Activity, Attachment, Follower, Inbox, Message, Ticket, TicketTag
 from zabota.tickets.search import reindex
 
 
@@ -64,6 +64,7 @@ class NewTicket:
 class Opened:
     ticket: Ticket
     message: Message
+    attachments: list[Attachment]
 
 
 def create_ticket(
@@ -197,9 +198,9 @@ def create_tickets(specs: Sequence[NewTicket]) -> list[Opened]:
         tags: list[TicketTag] = []
         followers: list[Follower] = []
         activity: list[Activity] = []
+        stored: list[list[Attachment]] = []
         for spec, ticket, message in zip(specs, tickets, messages, strict=True):
-            if spec.attachments:
-                store_attachments(message, spec.attachments)
+            stored.append(store_attachments(message, spec.attachments) if spec.attachments else [])
             if spec.tags:
                 tags.extend(TicketTag(ticket=ticket, tag=t) for t in resolve_tags(spec.tags))
             followers.append(Follower(ticket=ticket, contact=spec.requester))
@@ -240,4 +241,4 @@ def create_tickets(specs: Sequence[NewTicket]) -> list[Opened]:
                     author_contact_id=message.author_contact_id,
                 )
             )
-    return [Opened(t, m) for t, m in zip(tickets, messages, strict=True)]
+    return [Opened(t, m, a) for t, m, a in zip(tickets, messages, stored, strict=True)]
