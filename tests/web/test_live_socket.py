@@ -148,6 +148,32 @@ def test_inbox_socket_gets_changes_of_visible_tickets_only(
     run(scenario)
 
 
+def test_a_batch_push_reaches_each_inbox_with_only_its_visible_tickets(
+    bob_other_team: Agent, security_ticket: Ticket, billing_ticket: Ticket
+) -> None:
+    """An import pushes one inbox change for a whole batch of tickets: each agent's socket
+    forwards the ids that agent may see, as one message, and nothing when none is visible."""
+
+    async def scenario() -> None:
+        bob = await open_socket(bob_other_team)
+        await watch_inbox(bob)
+        batch = {
+            "type": "inbox",
+            "ticket": security_ticket.pk,
+            "tickets": [security_ticket.pk, billing_ticket.pk],
+        }
+        await database_sync_to_async(live.push)(live.INBOX_GROUP, batch)
+        got = await bob.receive_json_from(timeout=3)
+        assert got == {"type": "inbox", "ticket": billing_ticket.pk, "tickets": [billing_ticket.pk]}
+        assert await bob.receive_nothing(timeout=0.3)
+        only_secret = {"type": "inbox", "ticket": security_ticket.pk, "tickets": [security_ticket.pk]}
+        await database_sync_to_async(live.push)(live.INBOX_GROUP, only_secret)
+        assert await bob.receive_nothing(timeout=0.5)
+        await bob.disconnect()
+
+    run(scenario)
+
+
 def test_watching_an_invisible_ticket_is_refused_like_a_missing_one(
     bob_other_team: Agent, sam_security: Agent, security_ticket: Ticket
 ) -> None:

@@ -11,7 +11,9 @@ what the page shows; the server only forwards what that agent may see:
 - ``{"type": "watch-inbox"}``: answered ``{"type": "watching", "inbox": true}``; joins group
   ``inbox``, shared by every agent's socket; each
   change ``{"type": "inbox", "ticket"}`` is forwarded only if this agent may see that ticket
-  (``filter_visible``), so a restricted team's tickets never reach others, not even as ids.
+  (``filter_visible``), so a restricted team's tickets never reach others, not even as ids. A
+  push for a batch (``"tickets": [ids]``) is forwarded as one ``{"type": "inbox", "ticket",
+  "tickets"}`` with only the visible ids, or not at all.
 - every socket is in ``agent.<id>`` for ``{"type": "notification", "unread"}``.
 
 Presence keeps no server state beyond each socket's own view of its peers, so it works the
@@ -232,6 +234,9 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     def _check_visible(self, ticket_id: int) -> bool:
         return bool(filter_visible(self.agent, [ticket_id]))
 
+    async def _visible_ids(self, ticket_ids: list[int]) -> list[int]:
+        return await database_sync_to_async(filter_visible, thread_sensitive=False)(self.agent, ticket_ids)
+
     # --- Pushes from listeners (zabota.web.listeners via zabota.web.live.push) ----------------
 
     async def live_push(self, event: dict[str, Any]) -> None:
@@ -252,8 +257,16 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
                 return
             await self.send_json(payload)
         elif kind == "inbox":
-            if self.inbox and await self._visible(ticket_id):
-                await self.send_json(payload)
+            if not self.inbox:
+                return
+            # One push may carry a batch (imported mail): forward the ids this agent may see.
+            ids = [i for i in (_as_id(x) for x in payload.get("tickets") or [ticket_id]) if i is not None]
+            visible = await self._visible_ids(ids[:500])
+            if visible:
+                forward: dict[str, Any] = {"type": "inbox", "ticket": visible[0]}
+                if "tickets" in payload:
+                    forward["tickets"] = visible
+                await self.send_json(forward)
 
     # --- Presence between sockets ------------------------------------------------------------
 

@@ -29,18 +29,28 @@ def _ticket_changed(ticket_id: int, what: str) -> None:
 
 
 def _pushes(ticket_id: int, number: int, what: str) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (
-            live.ticket_group(ticket_id),
-            {"type": "ticket", "ticket": ticket_id, "number": number, "what": what},
-        ),
-        (live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_id}),
-    ]
+    return [_page_push(ticket_id, number, what), _inbox_push([ticket_id])]
+
+
+def _page_push(ticket_id: int, number: int, what: str) -> tuple[str, dict[str, Any]]:
+    """To the pages showing this ticket."""
+    return (
+        live.ticket_group(ticket_id),
+        {"type": "ticket", "ticket": ticket_id, "number": number, "what": what},
+    )
+
+
+def _inbox_push(ticket_ids: list[int]) -> tuple[str, dict[str, Any]]:
+    """One push to every inbox socket for these tickets (each socket forwards those its agent
+    may see)."""
+    if len(ticket_ids) == 1:
+        return (live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_ids[0]})
+    return (live.INBOX_GROUP, {"type": "inbox", "ticket": ticket_ids[0], "tickets": ticket_ids})
 
 
 @subscribe(TicketCreated, batch=True)
 def push_created(events: list[TicketCreated]) -> None:
-    live.push_many([(live.INBOX_GROUP, {"type": "inbox", "ticket": e.ticket_id}) for e in events])
+    live.push_many([_inbox_push(list(dict.fromkeys(e.ticket_id for e in events)))])
 
 
 @subscribe(TicketChanged)
@@ -52,7 +62,10 @@ def push_changed(event: TicketChanged) -> None:
 def push_message(events: list[MessageAdded]) -> None:
     ticket_ids = list(dict.fromkeys(e.ticket_id for e in events))
     numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
-    live.push_many([p for t in ticket_ids if t in numbers for p in _pushes(t, numbers[t], "message")])
+    found = [t for t in ticket_ids if t in numbers]
+    if not found:
+        return
+    live.push_many([*(_page_push(t, numbers[t], "message") for t in found), _inbox_push(found)])
 
 
 @subscribe(TicketsMerged)

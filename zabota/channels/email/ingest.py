@@ -29,7 +29,7 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from zabota.accounts.models import Agent
 from zabota.channels.email import thread, tokens
@@ -327,8 +327,10 @@ def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
             parsed: ParsedEmail | None = None
             while True:
                 try:
-                    with transaction.atomic():
+                    with transaction.atomic():  # the message's own savepoint
                         result = _process(inbound, batch, parsed)
+                except _ApplyFailed as failed:  # its writes are undone; it is quarantined
+                    result = _quarantine(inbound, failed.reason, failed.parsed)
                 except Exception as exc:  # a database error outside the guarded steps: the sweep retries
                     logger.exception("processing inbound email %s failed", inbound_id)
                     result = Outcome(
@@ -371,13 +373,31 @@ def _process(inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None) -
         inbound.from_address = parsed.from_address[:320]
         inbound.subject = parsed.subject
     try:
-        with transaction.atomic():
-            return _apply(inbound, parsed, batch)
+        return _apply(inbound, parsed, batch)
     except DomainError as exc:
-        return _finish(inbound, InboundStatus.QUARANTINED, reason=f"refused: {exc}", parsed=parsed)
+        raise _ApplyFailed(f"refused: {exc}", parsed) from exc
     except Exception as exc:
         logger.exception("processing inbound email %s failed", inbound.pk)
-        return _finish(inbound, InboundStatus.QUARANTINED, reason=f"error: {exc!r}"[:2000], parsed=parsed)
+        raise _ApplyFailed(f"error: {exc!r}"[:2000], parsed) from exc
+
+
+class _ApplyFailed(Exception):
+    """The domain refused a parsed message, or failed on it: the caller rolls back its
+    savepoint, then quarantines it with ``reason``."""
+
+    def __init__(self, reason: str, parsed: ParsedEmail) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.parsed = parsed
+
+
+def _quarantine(inbound: InboundEmail, reason: str, parsed: ParsedEmail) -> Outcome:
+    try:
+        with transaction.atomic():
+            return _finish(inbound, InboundStatus.QUARANTINED, reason=reason, parsed=parsed)
+    except Exception as exc:  # cannot even say why: left received, for the sweep
+        logger.exception("quarantining inbound email %s failed", inbound.pk)
+        return Outcome(inbound_id=inbound.pk, outcome=InboundStatus.RECEIVED, reason=f"error: {exc!r}")
 
 
 def _note_headers(inbound: InboundEmail, raw: bytes) -> None:
@@ -549,18 +569,10 @@ class _Batch:
                 with transaction.atomic():
                     self._open([item])
             except DomainError as exc:
-                self._fill(
-                    item,
-                    _finish(
-                        item.inbound, InboundStatus.QUARANTINED, reason=f"refused: {exc}", parsed=item.parsed
-                    ),
-                )
+                self._fill(item, _quarantine(item.inbound, f"refused: {exc}", item.parsed))
             except Exception as exc:
                 logger.exception("processing inbound email %s failed", item.inbound.pk)
-                reason = f"error: {exc!r}"[:2000]
-                self._fill(
-                    item, _finish(item.inbound, InboundStatus.QUARANTINED, reason=reason, parsed=item.parsed)
-                )
+                self._fill(item, _quarantine(item.inbound, f"error: {exc!r}"[:2000], item.parsed))
 
     @staticmethod
     def _fill(item: _Opening, done: Outcome) -> None:
@@ -774,7 +786,19 @@ def _save_marked(rows: list[InboundEmail]) -> None:
     if len(rows) == 1:
         rows[0].save(update_fields=_FINISHED_FIELDS)
     else:
-        InboundEmail.objects.bulk_update(rows, _FINISHED_FIELDS)
+        # One statement run for each row (Django's bulk_update builds a CASE per field and
+        # costs more than the rows' own saves).
+        fields = [f for f in InboundEmail._meta.concrete_fields if f.name in _FINISHED_FIELDS]
+        table = connection.ops.quote_name(InboundEmail._meta.db_table)
+        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 (names from the model)
+                [
+                    [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
+                    for row in rows
+                ],
+            )
     for row in rows:
         publish(InboundProcessed(inbound_id=row.pk, status=row.status))
 
