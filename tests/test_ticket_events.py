@@ -27,7 +27,11 @@ def test_opening_a_ticket_announces_the_ticket_and_its_first_message(
     assert published == [
         TicketCreated(ticket_id=ticket.pk, actor_contact_id=carol_customer.pk),
         MessageAdded(
-            ticket_id=ticket.pk, message_id=message.pk, kind="reply", author_contact_id=carol_customer.pk
+            ticket_id=ticket.pk,
+            message_id=message.pk,
+            kind="reply",
+            author_contact_id=carol_customer.pk,
+            opens_ticket=True,
         ),
     ]
 

@@ -16,8 +16,6 @@ Never the actor; at most one notification per agent per message (a mention wins)
 
 from __future__ import annotations
 
-from django.db.models import Min
-
 from zabota.accounts.models import Agent, Role
 from zabota.channels.email.events import BounceReceived, DeliveryFailed, EmailHeld
 from zabota.channels.email.models import InboundEmail, OutboundEmail
@@ -88,23 +86,10 @@ def notify_created_assigned(events: list[TicketCreated]) -> None:
 
 @subscribe(MessageAdded, batch=True)
 def notify_message(events: list[MessageAdded]) -> None:
-    wanted = [e for e in events if e.kind in (MessageKind.REPLY, MessageKind.NOTE)]
-    if not wanted:
-        return
-    # The message that opened its ticket is not a reply to anyone (one query for the batch).
-    contact_replies = {e.ticket_id for e in wanted if e.author_contact_id is not None}
-    first_ids = (
-        set(
-            Message.objects.filter(ticket_id__in=contact_replies)
-            .values("ticket_id")
-            .annotate(first=Min("id"))
-            .values_list("first", flat=True)
-        )
-        if contact_replies
-        else set()
-    )
-    for event in wanted:
-        _notify_message(event, opens_ticket=event.message_id in first_ids)
+    for event in events:
+        if event.kind in (MessageKind.REPLY, MessageKind.NOTE):
+            # The message that opened its ticket is not a reply to anyone.
+            _notify_message(event, opens_ticket=event.opens_ticket)
 
 
 def _notify_message(event: MessageAdded, *, opens_ticket: bool) -> None:

@@ -30,6 +30,7 @@ class MessageAdded(Event):
     kind: str
     author_agent_id: int | None = None
     author_contact_id: int | None = None
+    opens_ticket: bool = False  # the ticket's first message, written as the ticket was opened
 
 
 @dataclass(frozen=True)

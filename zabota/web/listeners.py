@@ -61,11 +61,11 @@ def push_changed(event: TicketChanged) -> None:
 @subscribe(MessageAdded, batch=True)
 def push_message(events: list[MessageAdded]) -> None:
     ticket_ids = list(dict.fromkeys(e.ticket_id for e in events))
-    numbers = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number"))
-    found = [t for t in ticket_ids if t in numbers]
-    if not found:
-        return
-    live.push_many([*(_page_push(t, numbers[t], "message") for t in found), _inbox_push(found)])
+    # No page shows a ticket before it exists: its opening message goes to the inbox only.
+    on_pages = list(dict.fromkeys(e.ticket_id for e in events if not e.opens_ticket))
+    numbers = dict(Ticket.objects.filter(pk__in=on_pages).values_list("pk", "number")) if on_pages else {}
+    pages = [_page_push(t, numbers[t], "message") for t in on_pages if t in numbers]
+    live.push_many([*pages, _inbox_push(ticket_ids)])
 
 
 @subscribe(TicketsMerged)

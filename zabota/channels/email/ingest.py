@@ -46,7 +46,7 @@ from zabota.tickets.actions.create import NewTicket, create_tickets
 from zabota.tickets.actions.followers import add_contact_followers
 from zabota.tickets.actions.replies import add_note, reply
 from zabota.tickets.choices import Channel, Status
-from zabota.tickets.models import Inbox, Message, Ticket
+from zabota.tickets.models import Attachment, Inbox, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -330,8 +330,10 @@ def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
                     with transaction.atomic():  # the message's own savepoint
                         result = _process(inbound, batch, parsed)
                 except _ApplyFailed as failed:  # its writes are undone; it is quarantined
+                    batch.forget(inbound)
                     result = _quarantine(inbound, failed.reason, failed.parsed)
                 except Exception as exc:  # a database error outside the guarded steps: the sweep retries
+                    batch.forget(inbound)
                     logger.exception("processing inbound email %s failed", inbound_id)
                     result = Outcome(
                         inbound_id=inbound_id, outcome=InboundStatus.RECEIVED, reason=f"error: {exc!r}"
@@ -343,6 +345,7 @@ def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
                 outcomes.append(result)
                 break
         batch.flush()
+        _save_marked(batch.finished, announce=False)
     return outcomes
 
 
@@ -364,11 +367,12 @@ def _process(inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None) -
             parsed = parse(raw)
         except Unparseable as exc:
             _note_headers(inbound, raw)
-            return _finish(inbound, InboundStatus.QUARANTINED, reason=str(exc))
+            return _finish(inbound, InboundStatus.QUARANTINED, reason=str(exc), batch=batch)
         except Exception as exc:  # a parser defect: keep the message, say why
             logger.exception("parsing inbound email %s failed", inbound.pk)
             _note_headers(inbound, raw)
-            return _finish(inbound, InboundStatus.QUARANTINED, reason=f"parser error: {exc!r}"[:2000])
+            reason = f"parser error: {exc!r}"[:2000]
+            return _finish(inbound, InboundStatus.QUARANTINED, reason=reason, batch=batch)
         inbound.mail_id = parsed.message_id or inbound.mail_id
         inbound.from_address = parsed.from_address[:320]
         inbound.subject = parsed.subject
@@ -430,16 +434,23 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome
     inbox = inbound.inbox
     ours = batch.ours
     if parsed.bounce is not None:
-        return _bounce(inbound, parsed)
+        return _bounce(inbound, parsed, batch)
     sender = parsed.from_address
     if not sender:
-        return _finish(inbound, InboundStatus.QUARANTINED, reason="no sender address", parsed=parsed)
+        return _finish(
+            inbound, InboundStatus.QUARANTINED, reason="no sender address", parsed=parsed, batch=batch
+        )
     if tokens.base_address(sender) in ours:
         return _finish(
-            inbound, InboundStatus.IGNORED, reason="sent from one of our own addresses", parsed=parsed
+            inbound,
+            InboundStatus.IGNORED,
+            reason="sent from one of our own addresses",
+            parsed=parsed,
+            batch=batch,
         )
     if batch.sent_by_us(parsed.message_id):
-        return _finish(inbound, InboundStatus.IGNORED, reason="our own message came back", parsed=parsed)
+        reason = "our own message came back"
+        return _finish(inbound, InboundStatus.IGNORED, reason=reason, parsed=parsed, batch=batch)
 
     if batch.references_pending(parsed):
         return _FlushFirst(parsed)
@@ -447,7 +458,7 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome
     if found is not None and found.ticket.status != Status.CLOSED:
         if batch.pending:  # its sender or copied people may be among the batch's new contacts
             return _FlushFirst(parsed)
-        return _threaded(inbound, parsed, found.ticket, ours)
+        return _threaded(inbound, parsed, found.ticket, batch)
     return batch.add(inbound, parsed, inbox, follow_up_of=found.ticket if found else None)
 
 
@@ -479,9 +490,10 @@ def _content(parsed: ParsedEmail) -> tuple[str, str, list[Upload], list[str]]:
     return text, html, uploads, [u.name for u in uploads]
 
 
-def _cid_map(parsed: ParsedEmail, message: Message) -> dict[str, int]:
+def _cid_map(parsed: ParsedEmail, attachments: Iterable[Attachment]) -> dict[str, int]:
+    """Content-ID -> stored attachment id, for the message's inline parts."""
     by_name: dict[str, list[int]] = {}
-    for att in message.attachments.all():
+    for att in attachments:
         if att.inline:
             by_name.setdefault(att.name, []).append(att.pk)
     mapping = {}
@@ -511,6 +523,7 @@ class _Batch:
         self.ours = ours
         self.pending: list[_Opening] = []
         self.keys: set[str] = set()  # the pending messages' Message-ID keys
+        self.finished: list[InboundEmail] = []  # rows marked, written at the batch's end
         # Which of the batch's Message-IDs (as read on receipt) are of mail we sent: one query.
         self.looked_up = {row.mail_id for row in rows if row.mail_id}
         self.ours_sent = (
@@ -527,6 +540,10 @@ class _Batch:
         if message_id in self.looked_up:
             return message_id in self.ours_sent
         return OutboundEmail.objects.filter(mail_id=message_id).exists()
+
+    def forget(self, inbound: InboundEmail) -> None:
+        """A message whose savepoint was rolled back: its row is not written as finished."""
+        self.finished = [row for row in self.finished if row is not inbound]
 
     def references_pending(self, parsed: ParsedEmail) -> bool:
         if not self.keys:
@@ -613,10 +630,9 @@ class _Batch:
         opened = create_tickets(specs)
         references = []
         for item, o in zip(items, opened, strict=True):
-            if any(part.inline and part.content_id for part in item.parsed.attachments):
-                mapping = _cid_map(item.parsed, o.message)
-                if mapping:
-                    link_inline_images(o.message, mapping)
+            mapping = _cid_map(item.parsed, o.attachments)
+            if mapping:
+                link_inline_images(o.message, mapping)
             if item.parsed.message_id:
                 references.append(
                     EmailReference(
@@ -636,14 +652,16 @@ class _Batch:
             self._fill(item, outcome_of(item.inbound, message=o.message, attachment_names=names))
 
 
-def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, ours: set[str]) -> Outcome:
+def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, batch: _Batch) -> Outcome:
+    ours = batch.ours
     sender = thread.who_wrote(ticket, parsed.from_address)
     if parsed.authentication_failed:
-        return _hold(inbound, parsed, ticket, f"{parsed.authentication_failed} for {parsed.from_address}")
-    if sender.kind == "unknown":
         return _hold(
-            inbound, parsed, ticket, f"{parsed.from_address} is not a participant of #{ticket.number}"
+            inbound, parsed, ticket, f"{parsed.authentication_failed} for {parsed.from_address}", batch
         )
+    if sender.kind == "unknown":
+        reason = f"{parsed.from_address} is not a participant of #{ticket.number}"
+        return _hold(inbound, parsed, ticket, reason, batch)
     text, html, uploads, _ = _content(parsed)
     if sender.kind == "agent":
         agent = Agent.objects.get(email__iexact=parsed.from_address)
@@ -664,7 +682,9 @@ def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, ours: 
             reopen=not parsed.is_auto_reply,
         )
     _after_message(inbound, parsed, ticket, message, ours, copy_cc=sender.kind == "requester")
-    return _finish(inbound, InboundStatus.THREADED, ticket=ticket, message=message, parsed=parsed)
+    return _finish(
+        inbound, InboundStatus.THREADED, ticket=ticket, message=message, parsed=parsed, batch=batch
+    )
 
 
 def _after_message(
@@ -676,7 +696,7 @@ def _after_message(
     *,
     copy_cc: bool,
 ) -> None:
-    mapping = _cid_map(parsed, message)
+    mapping = _cid_map(parsed, message.attachments.all())
     if mapping:
         link_inline_images(message, mapping)
     if parsed.message_id:
@@ -704,12 +724,12 @@ def _after_message(
             add_contact_followers(ticket_id=ticket.pk, contacts=others[:50])
 
 
-def _hold(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, reason: str) -> Outcome:
+def _hold(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, reason: str, batch: _Batch) -> Outcome:
     publish(EmailHeld(inbound_id=inbound.pk, ticket_id=ticket.pk, reason=reason))
-    return _finish(inbound, InboundStatus.HELD, ticket=ticket, reason=reason, parsed=parsed)
+    return _finish(inbound, InboundStatus.HELD, ticket=ticket, reason=reason, parsed=parsed, batch=batch)
 
 
-def _bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
+def _bounce(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome:
     bounce = parsed.bounce
     assert bounce is not None
     original = (
@@ -735,7 +755,7 @@ def _bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
     reason = "delivery report" + (f" for {', '.join(bounce.recipients)}" if bounce.recipients else "")
     if original is None:
         reason += " (not about a message we sent)"
-    return _finish(inbound, InboundStatus.BOUNCE, ticket=ticket, reason=reason, parsed=parsed)
+    return _finish(inbound, InboundStatus.BOUNCE, ticket=ticket, reason=reason, parsed=parsed, batch=batch)
 
 
 _FINISHED_FIELDS = [
@@ -760,9 +780,15 @@ def _finish(
     reason: str = "",
     parsed: ParsedEmail | None = None,
     attachment_names: list[str] | None = None,
+    batch: _Batch | None = None,
 ) -> Outcome:
+    """Record what became of the message: now, or with the rest of ``batch`` at its end."""
     _mark(inbound, status, ticket=ticket, message=message, reason=reason)
-    _save_marked([inbound])
+    if batch is not None:
+        batch.finished.append(inbound)
+        publish(InboundProcessed(inbound_id=inbound.pk, status=status))
+    else:
+        _save_marked([inbound])
     return outcome_of(inbound, parsed=parsed, message=message, attachment_names=attachment_names)
 
 
@@ -782,7 +808,9 @@ def _mark(
     inbound.processed_at = clock.now()
 
 
-def _save_marked(rows: list[InboundEmail]) -> None:
+def _save_marked(rows: list[InboundEmail], *, announce: bool = True) -> None:
+    if not rows:
+        return
     if len(rows) == 1:
         rows[0].save(update_fields=_FINISHED_FIELDS)
     else:
@@ -799,8 +827,9 @@ def _save_marked(rows: list[InboundEmail]) -> None:
                     for row in rows
                 ],
             )
-    for row in rows:
-        publish(InboundProcessed(inbound_id=row.pk, status=row.status))
+    if announce:
+        for row in rows:
+            publish(InboundProcessed(inbound_id=row.pk, status=row.status))
 
 
 def outcome_of(

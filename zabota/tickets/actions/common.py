@@ -147,6 +147,15 @@ def html_has_content(cleaned_html: str) -> bool:
 
 
 def store_attachments(message: Message, uploads: list[Upload]) -> list[Attachment]:
+    saved = attachment_rows(message, uploads)
+    for att in saved:
+        att.save()
+    return saved
+
+
+def attachment_rows(message: Message, uploads: list[Upload]) -> list[Attachment]:
+    """The attachments' rows, unsaved, with their files stored (``store_attachments`` saves
+    them one by one; ``create_tickets`` all of a batch in one insert)."""
     saved = []
     for up in uploads:
         if len(up.content) > settings.ATTACHMENT_MAX_BYTES:
@@ -175,7 +184,6 @@ def store_attachments(message: Message, uploads: list[Upload]) -> list[Attachmen
             att.file.name = path
         else:
             att.file.save(digest, ContentFile(up.content), save=False)
-        att.save()
         saved.append(att)
     return saved
 

@@ -18,11 +18,11 @@ from zabota.tickets.actions.common import (
     Upload,
     activity_row,
     agent_of,
+    attachment_rows,
     bodies,
     contact_of,
     next_numbers,
     require_editor,
-    store_attachments,
 )
 from zabota.tickets.actions.fields import (
     check_assignee,
@@ -200,7 +200,7 @@ def create_tickets(specs: Sequence[NewTicket]) -> list[Opened]:
         activity: list[Activity] = []
         stored: list[list[Attachment]] = []
         for spec, ticket, message in zip(specs, tickets, messages, strict=True):
-            stored.append(store_attachments(message, spec.attachments) if spec.attachments else [])
+            stored.append(attachment_rows(message, spec.attachments) if spec.attachments else [])
             if spec.tags:
                 tags.extend(TicketTag(ticket=ticket, tag=t) for t in resolve_tags(spec.tags))
             followers.append(Follower(ticket=ticket, contact=spec.requester))
@@ -219,6 +219,7 @@ def create_tickets(specs: Sequence[NewTicket]) -> list[Opened]:
                 activity.append(
                     activity_row(ticket, None, "contacts_copied", after=[str(c) for c in copied], at=now)
                 )
+        Attachment.objects.bulk_create([att for atts in stored for att in atts])
         TicketTag.objects.bulk_create(tags)
         Follower.objects.bulk_create(followers)
         Activity.objects.bulk_create(activity)
@@ -239,6 +240,7 @@ def create_tickets(specs: Sequence[NewTicket]) -> list[Opened]:
                     kind=message.kind,
                     author_agent_id=message.author_agent_id,
                     author_contact_id=message.author_contact_id,
+                    opens_ticket=True,
                 )
             )
     return [Opened(t, m, a) for t, m, a in zip(tickets, messages, stored, strict=True)]
