@@ -24,7 +24,11 @@ def start_clock(events: list[TicketCreated]) -> None:
 
 @subscribe(MessageAdded, batch=True)
 def count_reply(events: list[MessageAdded]) -> None:
-    actions.messages_added([(e.ticket_id, e.message_id) for e in events if e.kind == MessageKind.REPLY])
+    # A customer's message that opens a ticket changes no clock fact (start_clock starts it).
+    counted = [
+        e for e in events if e.kind == MessageKind.REPLY and not (e.opens_ticket and e.author_contact_id)
+    ]
+    actions.messages_added([(e.ticket_id, e.message_id) for e in counted])
 
 
 # The fields a clock depends on: the status (pauses, stops) and the policy's conditions. Team,
