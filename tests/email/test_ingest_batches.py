@@ -17,6 +17,7 @@ from tests.email.support import mail, make_mailbox
 from zabota.accounts.models import Agent
 from zabota.channels.email import ingest
 from zabota.channels.email.models import InboundEmail
+from zabota.core.errors import ValidationFailed
 from zabota.customers.models import ContactEmail
 from zabota.sla.models import TicketClock
 from zabota.tickets.actions import create as create_module
@@ -170,3 +171,59 @@ def test_a_batch_costs_a_few_queries_per_message() -> None:
     # remains per message is its own: the row's insert and update, the loop check, and the
     # savepoints that let one message fail alone.
     assert per_message <= 8, (small, large)
+
+
+def test_a_refused_reply_is_quarantined_and_undone_while_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_mailbox()
+    first = batch_of([mail(message_id="<orig@acme.test>", body="It broke.")])[0]
+    real_reply = ingest.reply
+
+    def refuse(**kwargs: Any) -> Any:
+        real_reply(**kwargs)  # it writes the message, then the rules say no
+        raise ValidationFailed("the message is empty", fields={"body": "required"})
+
+    monkeypatch.setattr(ingest, "reply", refuse)
+    outcomes = batch_of(
+        [
+            mail(sender="new@beta.test", subject="A new question"),
+            mail(subject="Re: Printer is on fire", body="more", in_reply_to="<orig@acme.test>"),
+            mail(sender="other@gamma.test", subject="Another question"),
+        ]
+    )
+    assert [o.outcome for o in outcomes] == ["created", "quarantined", "created"]
+    assert outcomes[1].reason.startswith("refused:")
+    # What the refused reply wrote is gone; its neighbours are in.
+    assert Message.objects.filter(ticket__number=first.ticket).count() == 1
+    assert Ticket.objects.count() == 3
+
+
+def test_an_unexpected_failure_redoes_the_batch_one_message_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, admin: Agent
+) -> None:
+    make_mailbox()
+    real_find = ingest.thread.find
+
+    def broken_for_one(parsed: Any, inbox: Any) -> Any:
+        if parsed.subject == "breaks":
+            raise RuntimeError("disk on fire")
+        return real_find(parsed, inbox)
+
+    monkeypatch.setattr(ingest.thread, "find", broken_for_one)
+    outcomes = batch_of(
+        [
+            mail(sender="a@acme.test", subject="fine one"),
+            mail(sender="b@acme.test", subject="breaks"),
+            mail(sender="c@acme.test", subject="fine two"),
+        ]
+    )
+    assert [o.outcome for o in outcomes] == ["created", "quarantined", "created"]
+    assert "disk on fire" in outcomes[1].reason
+    # Nothing was written twice by the first, abandoned attempt at the batch.
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["fine one", "fine two"]
+    assert ContactEmail.objects.filter(email="a@acme.test").count() == 1
+    assert InboundEmail.objects.filter(status="created").count() == 2
+    # Once the fault is gone, an admin re-processes it.
+    monkeypatch.undo()
+    assert ingest.reprocess(actor=admin, inbound_id=outcomes[1].inbound_id).outcome == "created"

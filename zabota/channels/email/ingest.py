@@ -305,12 +305,28 @@ def process(inbound_id: int) -> Outcome:
 
 
 def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
-    """``process`` for several messages in one transaction. Each message's writes run in a
-    savepoint (one message's failure quarantines that message only); messages that open
-    tickets are collected and opened together (``_Batch``), before any message that could
-    depend on them. Listeners that take batches of events (SLA clocks, routing, live pages...)
-    run once for the lot after the commit. Keep batches to what takes well under a second: on
-    SQLite the transaction holds the write lock."""
+    """``process`` for several messages in one transaction. Messages that open tickets are
+    collected and opened together (``_Batch``), before any message that could depend on them;
+    listeners that take batches of events (SLA clocks, routing, live pages...) run once for the
+    lot after the commit. One message's refusal quarantines that message only: the steps that
+    write before they can be refused run in savepoints of their own. Should anything else fail,
+    the whole batch is rolled back and done again with a savepoint per message, so that only
+    the message at fault is left for the sweep. Keep batches to what takes well under a
+    second: on SQLite the transaction holds the write lock."""
+    try:
+        return _process_batch(inbound_ids, careful=False)
+    except _Retry:
+        logger.warning(
+            "a batch of %d inbound emails failed; processing it again message by message", len(inbound_ids)
+        )
+        return _process_batch(inbound_ids, careful=True)
+
+
+class _Retry(Exception):
+    """A failure that may have left a message half-written: redo the batch carefully."""
+
+
+def _process_batch(inbound_ids: Sequence[int], *, careful: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with events.batched(), transaction.atomic():
         rows = {
@@ -326,18 +342,7 @@ def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
                 raise InboundEmail.DoesNotExist(f"no inbound email {inbound_id}")
             parsed: ParsedEmail | None = None
             while True:
-                try:
-                    with transaction.atomic():  # the message's own savepoint
-                        result = _process(inbound, batch, parsed)
-                except _ApplyFailed as failed:  # its writes are undone; it is quarantined
-                    batch.forget(inbound)
-                    result = _quarantine(inbound, failed.reason, failed.parsed)
-                except Exception as exc:  # a database error outside the guarded steps: the sweep retries
-                    batch.forget(inbound)
-                    logger.exception("processing inbound email %s failed", inbound_id)
-                    result = Outcome(
-                        inbound_id=inbound_id, outcome=InboundStatus.RECEIVED, reason=f"error: {exc!r}"
-                    )
+                result = _process_one(inbound, batch, parsed, careful=careful)
                 if isinstance(result, _FlushFirst):
                     batch.flush()
                     parsed = result.parsed
@@ -347,6 +352,33 @@ def process_many(inbound_ids: Sequence[int]) -> list[Outcome]:
         batch.flush()
         _save_marked(batch.finished, announce=False)
     return outcomes
+
+
+def _process_one(
+    inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None, *, careful: bool
+) -> Outcome | _FlushFirst:
+    if not careful:
+        try:
+            return _process(inbound, batch, parsed)
+        except _ApplyFailed as failed:
+            if not failed.clean:
+                raise _Retry from failed
+            batch.forget(inbound)
+            return _finish(
+                inbound, InboundStatus.QUARANTINED, reason=failed.reason, parsed=failed.parsed, batch=batch
+            )
+        except Exception as exc:
+            raise _Retry from exc
+    try:
+        with transaction.atomic():  # the message's own savepoint
+            return _process(inbound, batch, parsed)
+    except _ApplyFailed as failed:  # its writes are undone; it is quarantined
+        batch.forget(inbound)
+        return _quarantine(inbound, failed.reason, failed.parsed)
+    except Exception as exc:  # a database error outside the guarded steps: the sweep retries
+        batch.forget(inbound)
+        logger.exception("processing inbound email %s failed", inbound.pk)
+        return Outcome(inbound_id=inbound.pk, outcome=InboundStatus.RECEIVED, reason=f"error: {exc!r}")
 
 
 @dataclass
@@ -379,20 +411,23 @@ def _process(inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None) -
     try:
         return _apply(inbound, parsed, batch)
     except DomainError as exc:
-        raise _ApplyFailed(f"refused: {exc}", parsed) from exc
+        raise _ApplyFailed(f"refused: {exc}", parsed, clean=True) from exc
     except Exception as exc:
         logger.exception("processing inbound email %s failed", inbound.pk)
-        raise _ApplyFailed(f"error: {exc!r}"[:2000], parsed) from exc
+        raise _ApplyFailed(f"error: {exc!r}"[:2000], parsed, clean=False) from exc
 
 
 class _ApplyFailed(Exception):
-    """The domain refused a parsed message, or failed on it: the caller rolls back its
-    savepoint, then quarantines it with ``reason``."""
+    """The domain refused a parsed message, or failed on it: it is quarantined with ``reason``.
+    ``clean``: a refusal, raised by our rules, whose writes (if any) ran in a savepoint of their
+    own that is already undone; otherwise only rolling back the message's savepoint undoes
+    what it wrote."""
 
-    def __init__(self, reason: str, parsed: ParsedEmail) -> None:
+    def __init__(self, reason: str, parsed: ParsedEmail, *, clean: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.parsed = parsed
+        self.clean = clean
 
 
 def _quarantine(inbound: InboundEmail, reason: str, parsed: ParsedEmail) -> Outcome:
@@ -458,7 +493,8 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome
     if found is not None and found.ticket.status != Status.CLOSED:
         if batch.pending:  # its sender or copied people may be among the batch's new contacts
             return _FlushFirst(parsed)
-        return _threaded(inbound, parsed, found.ticket, batch)
+        with transaction.atomic():  # a refusal of the reply undoes what it wrote
+            return _threaded(inbound, parsed, found.ticket, batch)
     return batch.add(inbound, parsed, inbox, follow_up_of=found.ticket if found else None)
 
 
@@ -739,19 +775,20 @@ def _bounce(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcom
     )
     ticket = None
     if original is not None:
-        ticket = original.ticket
-        publish(
-            BounceReceived(
-                inbound_id=inbound.pk,
-                outbound_id=original.pk,
-                permanent=bounce.permanent,
-                recipients=tuple(bounce.recipients),
-                diagnostic=bounce.diagnostic or bounce.status,
-            )
-        )
         from zabota.channels.email.outbox import mark_bounced
 
-        mark_bounced(original, permanent=bounce.permanent, diagnostic=bounce.diagnostic or bounce.status)
+        ticket = original.ticket
+        with transaction.atomic():  # a refusal undoes what it wrote
+            publish(
+                BounceReceived(
+                    inbound_id=inbound.pk,
+                    outbound_id=original.pk,
+                    permanent=bounce.permanent,
+                    recipients=tuple(bounce.recipients),
+                    diagnostic=bounce.diagnostic or bounce.status,
+                )
+            )
+            mark_bounced(original, permanent=bounce.permanent, diagnostic=bounce.diagnostic or bounce.status)
     reason = "delivery report" + (f" for {', '.join(bounce.recipients)}" if bounce.recipients else "")
     if original is None:
         reason += " (not about a message we sent)"
