@@ -205,10 +205,10 @@ def test_an_unexpected_failure_redoes_the_batch_one_message_at_a_time(
     make_mailbox()
     real_find = ingest.thread.find
 
-    def broken_for_one(parsed: Any, inbox: Any) -> Any:
+    def broken_for_one(parsed: Any, inbox: Any, **kwargs: Any) -> Any:
         if parsed.subject == "breaks":
             raise RuntimeError("disk on fire")
-        return real_find(parsed, inbox)
+        return real_find(parsed, inbox, **kwargs)
 
     monkeypatch.setattr(ingest.thread, "find", broken_for_one)
     outcomes = batch_of(

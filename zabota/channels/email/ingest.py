@@ -336,11 +336,21 @@ def _process_batch(inbound_ids: Sequence[int], *, careful: bool) -> list[Outcome
             .filter(pk__in=list(inbound_ids))
         }
         batch = _Batch(_our_addresses(), rows.values())
+        # Parsed first, all of them: the threading look-ups are then one query for the batch.
+        read: dict[int, ParsedEmail | Outcome] = {}
         for inbound_id in inbound_ids:
             inbound = rows.get(inbound_id)
             if inbound is None:
                 raise InboundEmail.DoesNotExist(f"no inbound email {inbound_id}")
-            parsed: ParsedEmail | None = None
+            read[inbound_id] = _read_and_parse(inbound, batch)
+        batch.references = thread.known_references([p for p in read.values() if isinstance(p, ParsedEmail)])
+        for inbound_id in inbound_ids:
+            inbound = rows[inbound_id]
+            first = read[inbound_id]
+            if isinstance(first, Outcome):
+                outcomes.append(first)
+                continue
+            parsed = first
             while True:
                 result = _process_one(inbound, batch, parsed, careful=careful)
                 if isinstance(result, _FlushFirst):
@@ -355,7 +365,7 @@ def _process_batch(inbound_ids: Sequence[int], *, careful: bool) -> list[Outcome
 
 
 def _process_one(
-    inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None, *, careful: bool
+    inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail, *, careful: bool
 ) -> Outcome | _FlushFirst:
     if not careful:
         try:
@@ -388,26 +398,31 @@ class _FlushFirst:
     parsed: ParsedEmail
 
 
-def _process(inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail | None) -> Outcome | _FlushFirst:
+def _read_and_parse(inbound: InboundEmail, batch: _Batch) -> ParsedEmail | Outcome:
+    """The parsed message, or its outcome when it is done with already (processed before;
+    unreadable: quarantined, written with the batch)."""
     if inbound.status != InboundStatus.RECEIVED:
         return outcome_of(inbound)
-    if parsed is None:
-        inbound.attempts += 1
-        raw = b""
-        try:
-            raw = _read_raw(inbound)
-            parsed = parse(raw)
-        except Unparseable as exc:
-            _note_headers(inbound, raw)
-            return _finish(inbound, InboundStatus.QUARANTINED, reason=str(exc), batch=batch)
-        except Exception as exc:  # a parser defect: keep the message, say why
-            logger.exception("parsing inbound email %s failed", inbound.pk)
-            _note_headers(inbound, raw)
-            reason = f"parser error: {exc!r}"[:2000]
-            return _finish(inbound, InboundStatus.QUARANTINED, reason=reason, batch=batch)
-        inbound.mail_id = parsed.message_id or inbound.mail_id
-        inbound.from_address = parsed.from_address[:320]
-        inbound.subject = parsed.subject
+    inbound.attempts += 1
+    raw = b""
+    try:
+        raw = _read_raw(inbound)
+        parsed = parse(raw)
+    except Unparseable as exc:
+        _note_headers(inbound, raw)
+        return _finish(inbound, InboundStatus.QUARANTINED, reason=str(exc), batch=batch)
+    except Exception as exc:  # a parser defect: keep the message, say why
+        logger.exception("parsing inbound email %s failed", inbound.pk)
+        _note_headers(inbound, raw)
+        reason = f"parser error: {exc!r}"[:2000]
+        return _finish(inbound, InboundStatus.QUARANTINED, reason=reason, batch=batch)
+    inbound.mail_id = parsed.message_id or inbound.mail_id
+    inbound.from_address = parsed.from_address[:320]
+    inbound.subject = parsed.subject
+    return parsed
+
+
+def _process(inbound: InboundEmail, batch: _Batch, parsed: ParsedEmail) -> Outcome | _FlushFirst:
     try:
         return _apply(inbound, parsed, batch)
     except DomainError as exc:
@@ -489,7 +504,7 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch) -> Outcome
 
     if batch.references_pending(parsed):
         return _FlushFirst(parsed)
-    found = thread.find(parsed, inbox)
+    found = thread.find(parsed, inbox, known=batch.references)
     if found is not None and found.ticket.status != Status.CLOSED:
         if batch.pending:  # its sender or copied people may be among the batch's new contacts
             return _FlushFirst(parsed)
@@ -560,6 +575,9 @@ class _Batch:
         self.pending: list[_Opening] = []
         self.keys: set[str] = set()  # the pending messages' Message-ID keys
         self.finished: list[InboundEmail] = []  # rows marked, written at the batch's end
+        # The references the batch's messages point to, by key (``thread.known_references``),
+        # kept up to date with those the batch writes.
+        self.references: dict[str, list[EmailReference]] = {}
         # Which of the batch's Message-IDs (as read on receipt) are of mail we sent: one query.
         self.looked_up = {row.mail_id for row in rows if row.mail_id}
         self.ours_sent = (
@@ -680,6 +698,8 @@ class _Batch:
                     )
                 )
         EmailReference.objects.bulk_create(references)
+        for ref in references:
+            self.references.setdefault(ref.key, []).append(ref)
         for item, o in zip(items, opened, strict=True):
             _mark(item.inbound, InboundStatus.CREATED, ticket=o.ticket, message=o.message)
         _save_marked([item.inbound for item in items])
@@ -717,7 +737,9 @@ def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, batch:
             attachments=uploads,
             reopen=not parsed.is_auto_reply,
         )
-    _after_message(inbound, parsed, ticket, message, ours, copy_cc=sender.kind == "requester")
+    reference = _after_message(inbound, parsed, ticket, message, ours, copy_cc=sender.kind == "requester")
+    if reference is not None:
+        batch.references.setdefault(reference.key, []).append(reference)
     return _finish(
         inbound, InboundStatus.THREADED, ticket=ticket, message=message, parsed=parsed, batch=batch
     )
@@ -731,12 +753,14 @@ def _after_message(
     ours: set[str],
     *,
     copy_cc: bool,
-) -> None:
+) -> EmailReference | None:
+    """Inline images, the message's reference (returned) and its copied followers."""
     mapping = _cid_map(parsed, message.attachments.all())
     if mapping:
         link_inline_images(message, mapping)
+    reference = None
     if parsed.message_id:
-        EmailReference.objects.create(
+        reference = EmailReference.objects.create(
             inbox=inbound.inbox,
             key=tokens.key(parsed.message_id),
             mail_id=parsed.message_id,
@@ -758,6 +782,7 @@ def _after_message(
             others.append(find_or_create_contact(email=address))
         if others:
             add_contact_followers(ticket_id=ticket.pk, contacts=others[:50])
+    return reference
 
 
 def _hold(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, reason: str, batch: _Batch) -> Outcome:

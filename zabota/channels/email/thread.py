@@ -8,6 +8,7 @@ merged into.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zabota.accounts.models import Agent
@@ -24,11 +25,36 @@ class Thread:
     how: str  # "references" or "reply-address"
 
 
-def find(parsed: ParsedEmail, inbox: Inbox | None) -> Thread | None:
+def reference_keys(parsed: ParsedEmail) -> list[str]:
+    """The keys of the Message-IDs a message answers, nearest first (at most 100)."""
     ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    if ids:
-        keys = [tokens.key(i) for i in ids[:100]]
-        refs = EmailReference.objects.filter(key__in=keys, inbox=inbox).select_related("ticket")
+    return [tokens.key(i) for i in ids[:100]]
+
+
+def known_references(messages: Iterable[ParsedEmail]) -> dict[str, list[EmailReference]]:
+    """Every stored reference the messages point to, by key, in every inbox: one query per
+    900 keys, for ``find(..., known=...)`` over a batch."""
+    keys = sorted({k for parsed in messages for k in reference_keys(parsed)})
+    known: dict[str, list[EmailReference]] = {}
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        for ref in EmailReference.objects.filter(key__in=chunk).select_related("ticket").order_by("id"):
+            known.setdefault(ref.key, []).append(ref)
+    return known
+
+
+def find(
+    parsed: ParsedEmail, inbox: Inbox | None, *, known: dict[str, list[EmailReference]] | None = None
+) -> Thread | None:
+    """The ticket a message belongs to. ``known``: the references looked up for its batch
+    (``known_references``, with those written since), instead of a query."""
+    keys = reference_keys(parsed)
+    if keys:
+        if known is None:
+            refs = list(EmailReference.objects.filter(key__in=keys, inbox=inbox).select_related("ticket"))
+        else:
+            inbox_id = inbox.pk if inbox is not None else None
+            refs = [r for k in keys for r in known.get(k, ()) if r.inbox_id == inbox_id]
         by_key = {r.key: r for r in refs}
         for k in keys:
             if k in by_key:
