@@ -146,12 +146,17 @@ def create_tickets(specs: Sequence[NewTicket]) -> list[Opened]:
     with transaction.atomic():
         now = clock.now()
         numbers = next_numbers(len(specs))
+        # The inboxes' default teams, once for the batch (each ticket without a team gets its
+        # inbox's).
+        default_teams = Team.objects.in_bulk(
+            {s.inbox.default_team_id for s in specs if s.team is None and s.inbox is not None} - {None}
+        )
         custom_defs = None
         tickets = []
         for spec, number, (subject, _, _) in zip(specs, numbers, checked, strict=True):
             team = spec.team
-            if team is None and spec.inbox is not None:
-                team = spec.inbox.default_team
+            if team is None and spec.inbox is not None and spec.inbox.default_team_id is not None:
+                team = default_teams[spec.inbox.default_team_id]
             if spec.assignee is not None:
                 check_assignee(spec.assignee, team)
             custom: dict[str, Any] = {}
