@@ -198,3 +198,44 @@ def test_a_failing_listener_does_not_stop_the_others_or_undo_the_change(carol_cu
     assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert [type(e) for e in published] == [TicketCreated, MessageAdded]
     assert "the webhook endpoint is down" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_delivers_once_at_its_end_openings_first_then_each_event(
+    carol_customer, alice_agent, support_ticket, published
+):
+    """Inside ``batched()`` (an import's batch) a batch listener runs once with all its events;
+    what follows a ticket's opening runs before the reactions to other events, even when a
+    message on an older ticket came first; per-event listeners come last, in delivery order;
+    a rolled-back savepoint's events are not delivered at all."""
+    calls: list[tuple[str, list[int]]] = []
+
+    def openings(events):
+        calls.append(("opened", [e.ticket_id for e in events]))
+
+    def messages(events):
+        calls.append(("messages", [e.ticket_id for e in events]))
+
+    core_events.subscribe(TicketCreated, batch=True)(openings)
+    core_events.subscribe(MessageAdded, batch=True)(messages)
+    with core_events.batched(), transaction.atomic():
+        reply(actor=alice_agent, ticket_id=support_ticket.pk, body_text="Looking")
+        first = open_ticket(carol_customer, "First")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            open_ticket(carol_customer, "Rolled back")
+            raise RuntimeError("this one is undone")
+        second = open_ticket(carol_customer, "Second")
+        assert calls == [] and published == []
+    assert calls == [
+        ("opened", [first.pk, second.pk]),
+        ("messages", [support_ticket.pk, first.pk, second.pk]),
+    ]
+    # The per-event listeners (here the fixture's) ran after them, in delivery order.
+    assert [type(e).__name__ for e in published] == [
+        "MessageAdded",
+        "TicketChanged",  # the reply moved the ticket on from "new"
+        "TicketCreated",
+        "MessageAdded",
+        "TicketCreated",
+        "MessageAdded",
+    ]

@@ -229,3 +229,34 @@ def test_an_unexpected_failure_redoes_the_batch_one_message_at_a_time(
     # Once the fault is gone, an admin re-processes it.
     monkeypatch.undo()
     assert ingest.reprocess(actor=admin, inbound_id=outcomes[1].inbound_id).outcome == "created"
+
+
+def test_a_reply_with_a_long_references_chain_threads_onto_the_ticket_opened_earlier_in_the_batch() -> None:
+    make_mailbox()
+    # A long thread elsewhere (a mailing list), then carol's message opening a ticket; her
+    # colleague's client sends no In-Reply-To, only References (oldest first, hers last).
+    older = " ".join(f"<old{i}@list.test>" for i in range(120))
+    raws = [
+        mail(message_id="<first@acme.test>", body="The printer is on fire."),
+        mail(
+            subject="Re: Printer is on fire",
+            body="Now the desk too.",
+            references=f"{older} <first@acme.test>",
+        ),
+    ]
+    alone = [ingest.ingest(raw, source=f"a:{i}") for i, raw in enumerate(raws)]
+    assert [o.outcome for o in alone] == ["created", "threaded"]  # one at a time: threaded
+
+    make_mailbox(address="help@zabota.test", name="Help")
+    raws = [
+        mail(to="help@zabota.test", message_id="<second@acme.test>", body="The printer is on fire."),
+        mail(
+            to="help@zabota.test",
+            subject="Re: Printer is on fire",
+            body="Now the desk too.",
+            references=f"{older} <second@acme.test>",
+        ),
+    ]
+    together = ingest.ingest_many([(raw, f"b:{i}") for i, raw in enumerate(raws)])
+    assert [o.outcome for o in together] == ["created", "threaded"]
+    assert together[1].ticket == together[0].ticket

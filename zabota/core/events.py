@@ -10,10 +10,16 @@ Listeners are registered in one place per context (``<context>/listeners.py``) w
 them all, for debugging and tests.
 
 A listener registered with ``@subscribe(EventType, batch=True)`` takes a list of events of that
-type. Work that commits many changes one after another (a mail import: a ticket per message, a
-savepoint each) runs inside ``batched()``: its batch listeners then run once, when the block
-ends, with every event delivered in it, so they can do in a few queries what would otherwise
-cost a few queries per event. Outside ``batched()`` a batch listener gets a list of one.
+type. Work that commits many changes at once (a mail import: fifty tickets in a transaction)
+runs inside ``batched()``: every listener then runs when the block ends, the batch listeners
+once each with all their events, so they can do in a few queries what would otherwise cost a
+few queries per event. Outside ``batched()`` a batch listener gets a list of one.
+
+Order at the end of a batch: the batch listeners, by their event type's ``batch_rank`` (a
+ticket's opening, rank 0, before the rest, rank 1: the new tickets are routed before anyone is
+told about a message on them) and then in the order they first got an event; then the
+per-event listeners, event by event in delivery order (they see the batch's tickets routed and
+their clocks started, as they would one message at a time).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from django.db import transaction
 
@@ -34,6 +40,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Event:
     """Base class. Events carry ids and small values, never model instances."""
+
+    batch_rank: ClassVar[int] = 1  # see "Order at the end of a batch" above
 
 
 E = TypeVar("E", bound=Event)
@@ -58,10 +66,8 @@ class BatchListener:
 
 
 _listeners: dict[type[Event], list[Listener]] = defaultdict(list)
-# Inside ``batched()``: (batch listener, event) pairs waiting for the block's end.
-_pending: ContextVar[list[tuple[BatchListener, Event]] | None] = ContextVar(
-    "zabota_events_pending", default=None
-)
+# Inside ``batched()``: (listener, event) pairs waiting for the block's end.
+_pending: ContextVar[list[tuple[Listener, Event]] | None] = ContextVar("zabota_events_pending", default=None)
 
 
 def subscribe(event_type: type[E], *, batch: bool = False) -> Callable[[Any], Any]:
@@ -88,20 +94,19 @@ def _run(listener: Any, argument: Any) -> None:
 def dispatch(event: Event) -> None:
     pending = _pending.get()
     for listener in list(_listeners.get(type(event), ())):
-        if isinstance(listener, BatchListener):
-            if pending is not None:
-                pending.append((listener, event))
-            else:
-                _run(listener, [event])
+        if pending is not None:
+            pending.append((listener, event))
+        elif isinstance(listener, BatchListener):
+            _run(listener, [event])
         else:
             _run(listener, event)
 
 
 @contextmanager
 def batched() -> Iterator[None]:
-    """Hold batch listeners' events until the block ends, then deliver each its list (in the
-    order the events were delivered). Wrap the transaction, not the other way round: events
-    are delivered at commit, so a block inside a transaction collects nothing."""
+    """Hold the events delivered in the block until it ends, then run the listeners (see
+    "Order at the end of a batch"). Wrap the transaction, not the other way round: events are
+    delivered at commit, so a block inside a transaction collects nothing."""
     if _pending.get() is not None:  # already batching: the outer block delivers
         yield
         return
@@ -112,10 +117,16 @@ def batched() -> Iterator[None]:
         pending = _pending.get() or []
         _pending.reset(token)
         groups: dict[BatchListener, list[Event]] = {}
-        for listener, event in pending:
-            groups.setdefault(listener, []).append(event)
-        for listener, events in groups.items():
-            _run(listener, events)
+        singles: list[tuple[Listener, Event]] = []
+        for each, event in pending:
+            if isinstance(each, BatchListener):
+                groups.setdefault(each, []).append(event)
+            else:
+                singles.append((each, event))
+        for batch_listener, events in sorted(groups.items(), key=lambda group: type(group[1][0]).batch_rank):
+            _run(batch_listener, events)
+        for single, event in singles:
+            _run(single, event)
 
 
 def publish(event: Event) -> None:

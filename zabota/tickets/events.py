@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from zabota.core.events import Event
 
@@ -12,6 +13,10 @@ class TicketCreated(Event):
     ticket_id: int
     actor_agent_id: int | None = None
     actor_contact_id: int | None = None
+
+    # In a batch, what follows a ticket's opening (routing, its clock) runs before the reactions
+    # to anything else that happened in the batch (a message on it, mail held on it).
+    batch_rank: ClassVar[int] = 0
 
 
 @dataclass(frozen=True)

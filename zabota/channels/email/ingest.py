@@ -578,6 +578,7 @@ class _Batch:
         # The references the batch's messages point to, by key (``thread.known_references``),
         # kept up to date with those the batch writes.
         self.references: dict[str, list[EmailReference]] = {}
+        self.written: dict[int, EmailReference] = {}  # by inbound row: the reference a reply wrote
         # Which of the batch's Message-IDs (as read on receipt) are of mail we sent: one query.
         self.looked_up = {row.mail_id for row in rows if row.mail_id}
         self.ours_sent = (
@@ -596,13 +597,20 @@ class _Batch:
         return OutboundEmail.objects.filter(mail_id=message_id).exists()
 
     def forget(self, inbound: InboundEmail) -> None:
-        """A message whose savepoint was rolled back: its row is not written as finished."""
+        """A message whose savepoint was rolled back: its row is not written as finished, and
+        the reference it wrote is gone."""
         self.finished = [row for row in self.finished if row is not inbound]
+        reference = self.written.pop(inbound.pk, None)
+        if reference is not None:
+            self.references[reference.key] = [
+                r for r in self.references.get(reference.key, []) if r is not reference
+            ]
 
     def references_pending(self, parsed: ParsedEmail) -> bool:
         if not self.keys:
             return False
-        return any(tokens.key(i) in self.keys for i in [*parsed.in_reply_to, *parsed.references][:100])
+        # The same keys, in the same order and number, that threading reads.
+        return any(key in self.keys for key in thread.reference_keys(parsed))
 
     def add(
         self, inbound: InboundEmail, parsed: ParsedEmail, inbox: Inbox | None, follow_up_of: Ticket | None
@@ -630,26 +638,37 @@ class _Batch:
             return
         try:
             with transaction.atomic():
-                self._open(items)
-            return
+                written = self._open(items)
         except Exception:
             if len(items) > 1:
                 logger.exception("opening %d tickets together failed; opening them one by one", len(items))
+        else:
+            self.know(written)
+            return
         for item in items:
             try:
                 with transaction.atomic():
-                    self._open([item])
+                    written = self._open([item])
             except DomainError as exc:
                 self._fill(item, _quarantine(item.inbound, f"refused: {exc}", item.parsed))
             except Exception as exc:
                 logger.exception("processing inbound email %s failed", item.inbound.pk)
                 self._fill(item, _quarantine(item.inbound, f"error: {exc!r}"[:2000], item.parsed))
+            else:
+                self.know(written)
+
+    def know(self, references: Iterable[EmailReference]) -> None:
+        """References the batch wrote (committed with it): later messages thread onto them."""
+        for ref in references:
+            self.references.setdefault(ref.key, []).append(ref)
 
     @staticmethod
     def _fill(item: _Opening, done: Outcome) -> None:
         item.outcome.__dict__.update(done.__dict__)
 
-    def _open(self, items: list[_Opening]) -> None:
+    def _open(self, items: list[_Opening]) -> list[EmailReference]:
+        """Open the tickets; returns the references written (known to the batch once the
+        savepoint around this holds)."""
         everyone = [a for item in items for a in item.copied]
         agents = (
             {a.lower() for a in Agent.objects.filter(email__in=everyone).values_list("email", flat=True)}
@@ -698,14 +717,13 @@ class _Batch:
                     )
                 )
         EmailReference.objects.bulk_create(references)
-        for ref in references:
-            self.references.setdefault(ref.key, []).append(ref)
         for item, o in zip(items, opened, strict=True):
             _mark(item.inbound, InboundStatus.CREATED, ticket=o.ticket, message=o.message)
         _save_marked([item.inbound for item in items])
         for item, o in zip(items, opened, strict=True):
             names = [a.name for a in o.attachments]
             self._fill(item, outcome_of(item.inbound, message=o.message, attachment_names=names))
+        return references
 
 
 def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, batch: _Batch) -> Outcome:
@@ -739,7 +757,8 @@ def _threaded(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket, batch:
         )
     reference = _after_message(inbound, parsed, ticket, message, ours, copy_cc=sender.kind == "requester")
     if reference is not None:
-        batch.references.setdefault(reference.key, []).append(reference)
+        batch.written[inbound.pk] = reference
+        batch.know([reference])
     return _finish(
         inbound, InboundStatus.THREADED, ticket=ticket, message=message, parsed=parsed, batch=batch
     )
@@ -929,15 +948,19 @@ def outcome_of(
 
 
 def process_pending(limit: int = 500) -> int:
-    """Process messages that were stored but not processed (a worker died in between)."""
+    """Process messages that were stored but not processed (a worker died in between).
+    Returns how many are done now; one that fails again stays for the next sweep (so a caller
+    looping until this returns 0 stops)."""
     ids = list(
         InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
+    finished = 0
     for start in range(0, len(ids), BATCH):
-        process_many(ids[start : start + BATCH])
-    return len(ids)
+        outcomes = process_many(ids[start : start + BATCH])
+        finished += sum(o.outcome != InboundStatus.RECEIVED for o in outcomes)
+    return finished
 
 
 def reprocess(*, actor: Agent, inbound_id: int) -> Outcome:
