@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from zabota.accounts.models import Agent
 from zabota.channels.email import thread, tokens
@@ -209,8 +210,16 @@ def receive_many(
         prepared.append((raw, source, box_inbox, box, digest, message_id, key))
 
     existing: dict[tuple[int | None, str], InboundEmail] = {}
-    for row in InboundEmail.objects.filter(dedupe_key__in={p[6] for p in prepared}).order_by("id"):
-        existing.setdefault((row.inbox_id, row.dedupe_key), row)
+    keys_by_inbox: dict[int | None, set[str]] = {}
+    for item in prepared:
+        keys_by_inbox.setdefault(item[2].pk if item[2] is not None else None, set()).add(item[6])
+    for inbox_id, keys in keys_by_inbox.items():
+        # By (inbox, key): the unique index's order, so a look-up, not a scan of all mail.
+        same_inbox = Q(inbox__isnull=True) if inbox_id is None else Q(inbox_id=inbox_id)
+        # No ORDER BY in SQL: SQLite would walk the inbox's rows in id order instead.
+        rows = sorted(InboundEmail.objects.filter(same_inbox, dedupe_key__in=keys), key=lambda row: row.pk)
+        for row in rows:
+            existing.setdefault((row.inbox_id, row.dedupe_key), row)
     results: list[Received | None] = [None] * len(prepared)
     fresh: list[int] = []
     for i, (raw, _source, box_inbox, _box, digest, _mid, key) in enumerate(prepared):
