@@ -25,6 +25,7 @@ from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -153,20 +154,33 @@ def receive(
     return receive_many([(raw, source)], inbox=inbox, mailbox=mailbox, recipients=recipients)[0]
 
 
-_Prepared = tuple[bytes, str, Inbox | None, Mailbox | None, str, str, str]
+class _Prepared(NamedTuple):
+    """One message of ``receive_many``, read enough to store and deduplicate it."""
+
+    raw: bytes
+    source: str
+    inbox: Inbox | None
+    mailbox: Mailbox | None
+    digest: str
+    message_id: str
+    key: str  # the dedupe key: of the Message-ID, else of the bytes
+
+    @property
+    def slot(self) -> tuple[int | None, str]:
+        """What is unique: (inbox, key)."""
+        return (self.inbox.pk if self.inbox is not None else None, self.key)
 
 
 def _inbound_row(item: _Prepared) -> InboundEmail:
-    raw, source, box_inbox, box, digest, message_id, key = item
     return InboundEmail(
-        inbox=box_inbox,
-        mailbox=box,
-        source=source[:500],
-        sha256=digest,
-        size=len(raw),
-        mail_id=message_id,
-        dedupe_key=key,
-        raw=raw_path(digest),
+        inbox=item.inbox,
+        mailbox=item.mailbox,
+        source=item.source[:500],
+        sha256=item.digest,
+        size=len(item.raw),
+        mail_id=item.message_id,
+        dedupe_key=item.key,
+        raw=raw_path(item.digest),
     )
 
 
@@ -178,7 +192,7 @@ def _store_row(item: _Prepared) -> tuple[InboundEmail, bool]:
             row.save()
             return row, False
     except IntegrityError:  # the same message arrived at the same moment by another route
-        return InboundEmail.objects.get(inbox=item[2], dedupe_key=item[6]), True
+        return InboundEmail.objects.get(inbox=item.inbox, dedupe_key=item.key), True
 
 
 def receive_many(
@@ -207,38 +221,36 @@ def receive_many(
         digest = hashlib.sha256(raw).hexdigest()
         message_id = _quick_message_id(raw)
         key = tokens.key(message_id) if message_id else digest
-        prepared.append((raw, source, box_inbox, box, digest, message_id, key))
+        prepared.append(_Prepared(raw, source, box_inbox, box, digest, message_id, key))
 
     existing: dict[tuple[int | None, str], InboundEmail] = {}
     keys_by_inbox: dict[int | None, set[str]] = {}
     for item in prepared:
-        keys_by_inbox.setdefault(item[2].pk if item[2] is not None else None, set()).add(item[6])
+        keys_by_inbox.setdefault(item.slot[0], set()).add(item.key)
     for inbox_id, keys in keys_by_inbox.items():
         # By (inbox, key): the unique index's order, so a look-up, not a scan of all mail.
         same_inbox = Q(inbox__isnull=True) if inbox_id is None else Q(inbox_id=inbox_id)
         # No ORDER BY in SQL: SQLite would walk the inbox's rows in id order instead.
-        rows = sorted(InboundEmail.objects.filter(same_inbox, dedupe_key__in=keys), key=lambda row: row.pk)
-        for row in rows:
+        found = sorted(InboundEmail.objects.filter(same_inbox, dedupe_key__in=keys), key=lambda row: row.pk)
+        for row in found:
             existing.setdefault((row.inbox_id, row.dedupe_key), row)
     results: list[Received | None] = [None] * len(prepared)
     fresh: list[int] = []
-    for i, (raw, _source, box_inbox, _box, digest, _mid, key) in enumerate(prepared):
-        seen = existing.get((box_inbox.pk if box_inbox else None, key))
+    for i, item in enumerate(prepared):
+        seen = existing.get(item.slot)
         if seen is not None:
             results[i] = Received(seen, duplicate=True)
         else:
-            _store_raw(raw_path(digest), raw)
+            _store_raw(raw_path(item.digest), item.raw)
             fresh.append(i)
     if fresh:
         # The same message twice in this batch: the first is stored, the others are duplicates.
         first_of: dict[tuple[int | None, str], int] = {}
         unique = []
         for i in fresh:
-            box_inbox, key = prepared[i][2], prepared[i][6]
-            slot = (box_inbox.pk if box_inbox else None, key)
-            if slot in first_of:
+            if prepared[i].slot in first_of:
                 continue
-            first_of[slot] = i
+            first_of[prepared[i].slot] = i
             unique.append(i)
         try:
             with transaction.atomic():
@@ -249,8 +261,7 @@ def receive_many(
                 stored = [_store_row(prepared[i]) for i in unique]
         by_index = dict(zip(unique, stored, strict=True))
         for i in fresh:
-            box_inbox, key = prepared[i][2], prepared[i][6]
-            first = first_of[(box_inbox.pk if box_inbox else None, key)]
+            first = first_of[prepared[i].slot]
             row, elsewhere = by_index[first]
             results[i] = Received(row, duplicate=elsewhere or i != first)
     for i in fresh:
